@@ -1,0 +1,1 @@
+"""The ``jaxmotor`` command line: a thin shell over the library."""

@@ -1,0 +1,13 @@
+"""The autonomous topological pump: spin-Rice-Mele ring solved by batched exact diagonalization.
+
+Pump paper (Bohm, Anglin, Fleischhauer), Sec. II-III; conventions of SPEC §1.
+"""
+
+from .basis import PumpBasis as PumpBasis, make_basis as make_basis, spin_matrices as spin_matrices
+from .hamiltonian import (
+    PumpParams as PumpParams,
+    apply_hamiltonian as apply_hamiltonian,
+    hamiltonian as hamiltonian,
+)
+from .observables import PumpObservables as PumpObservables
+from .spectrum import solve as solve, spectrum as spectrum
