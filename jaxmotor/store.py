@@ -50,7 +50,7 @@ def dataset(variables: dict[str, tuple[tuple[str, ...], np.ndarray]], coords: di
 def write(ds, path: str | Path) -> Path:
     """Write a Dataset to a zarr store (replacing an existing one)."""
     path = Path(path)
-    ds.to_zarr(path, mode="w", consolidated=True)
+    ds.to_zarr(path, mode="w", consolidated=True, zarr_format=2)  # v2: readable by every zarr reader
     return path
 
 
