@@ -2,6 +2,8 @@
 
     jaxmotor pump  {sweep,point,spectrum,...}   the autonomous topological pump (ED)
     jaxmotor motor {run,loadcurve,transient,...} the Thouless motor (Langevin ensembles)
+    jaxmotor sweep CONFIG.toml                   a grid of either model into a resumable store
+    jaxmotor plot STORE                          line plot / heat map of a stored sweep
 
 Every subcommand validates its input at the boundary: a bad value prints one line
 ``jaxmotor: error: ...`` on stderr and exits with status 2.
@@ -12,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import pump_ed
+from . import pump_ed, sweep
 from ._common import OneLineParser
 
 _DESCRIPTION = """\
@@ -26,6 +28,7 @@ Models:
 
 Start with:  jaxmotor pump sweep        (Fig. 3 of the pump paper: writes data and a PNG)
              jaxmotor pump point --omega 0.25 --json
+Grids of either model: jaxmotor sweep CONFIG.toml (resumable, labeled zarr store); jaxmotor plot STORE
 Units: hbar = e = k_B = 1; energies in units of the hopping J unless stated.
 """
 
@@ -36,11 +39,12 @@ def build_parser() -> OneLineParser:
     from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"jaxmotor {__version__}")
-    models = parser.add_subparsers(dest="model", metavar="MODEL", required=True)
+    models = parser.add_subparsers(dest="model", metavar="COMMAND", required=True)
     pump = models.add_parser("pump", help="the autonomous topological pump (exact diagonalization)",
                              description="The autonomous topological pump (spin-Rice-Mele ring).")
     pump_commands = pump.add_subparsers(dest="command", metavar="COMMAND", required=True)
     pump_ed.register(pump_commands)
+    sweep.register(models)
     return parser
 
 
