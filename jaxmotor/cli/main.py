@@ -51,7 +51,10 @@ def build_parser() -> OneLineParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ..sweep.devices import initialize_distributed
+
     try:
+        initialize_distributed()
         return int(args.func(args) or 0)
     except ValueError as err:
         print(f"jaxmotor: error: {err}", file=sys.stderr)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import devices
 from .models import model_for
 from .results import SweepStore
 from .spec import SweepSpec
@@ -56,8 +57,9 @@ def run(
     points = {k: v.reshape(n_rows, row_length) for k, v in spec.points().items()}
     rows_per_block = max(1, block_points // row_length)
 
+    writer = devices.is_writer()  # multi-host: every process computes, process 0 stores
     bar = None
-    if progress:
+    if progress and writer:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n_rows * row_length, initial=len(done) * row_length, unit="pt",
@@ -68,9 +70,10 @@ def run(
             block_points = {k: v[block].reshape(-1) for k, v in points.items()}
             computed = model.compute(block_points, memory_budget=memory_budget)
             values = {k: np.asarray(v).reshape((len(block), row_length) + np.shape(v)[1:]) for k, v in computed.items()}
-            if not results.exists:
-                results.create({k: v[0] for k, v in values.items()}, model.trailing_dims(), model.attrs())
-            results.write_rows(block, values)
+            if writer:
+                if not results.exists:
+                    results.create({k: v[0] for k, v in values.items()}, model.trailing_dims(), model.attrs())
+                results.write_rows(block, values)
             if bar is not None:
                 bar.update(len(block) * row_length)
                 bar.set_postfix(rows=f"{len(done) + start + len(block)}/{n_rows}")

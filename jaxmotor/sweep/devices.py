@@ -1,0 +1,71 @@
+"""Spreading a batch over devices: a 1-D mesh over all devices and a NamedSharding of the batch axis.
+
+Every batched kernel of jaxmotor is a ``jit`` of a ``vmap`` over the leading (batch) axis. Placing
+that axis with ``NamedSharding(mesh, P("batch"))`` makes XLA partition the computation across the
+devices with no code change (SPMD; no ``pmap``). The chunk size is rounded up to a multiple of the
+device count and padded by repeating the last point, so shapes stay static.
+
+Multi-host: call :func:`initialize_distributed` first (``jaxmotor`` does it when the environment
+variable ``JAXMOTOR_DISTRIBUTED=1`` is set, e.g. under SLURM with one process per node or per GPU).
+``jax.devices()`` then lists the devices of every process; each process contributes the shards of
+its own devices (:func:`shard_batch` builds the global array from the host copy every process
+holds), and :func:`gather` brings the results back to every host.
+"""
+
+from __future__ import annotations
+
+import os
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+
+def initialize_distributed() -> None:
+    """Start ``jax.distributed`` when ``JAXMOTOR_DISTRIBUTED=1`` (cluster auto-detection, e.g. SLURM)."""
+    if os.environ.get("JAXMOTOR_DISTRIBUTED") == "1" and not getattr(initialize_distributed, "done", False):
+        jax.distributed.initialize()
+        initialize_distributed.done = True
+
+
+def device_count() -> int:
+    return jax.device_count()
+
+
+def batch_sharding() -> NamedSharding:
+    """Sharding of the leading axis over all devices (of all processes)."""
+    mesh = Mesh(np.array(jax.devices()), ("batch",))
+    return NamedSharding(mesh, PartitionSpec("batch"))
+
+
+def round_up(size: int) -> int:
+    """``size`` rounded up to a multiple of the device count."""
+    n = device_count()
+    return -(-size // n) * n
+
+
+def shard_batch(tree):
+    """Place every leaf (host numpy arrays, leading axis divisible by the device count) on the mesh."""
+    if device_count() == 1:
+        return tree
+    sharding = batch_sharding()
+
+    def place(x):
+        x = np.asarray(x)
+        return jax.make_array_from_callback(x.shape, sharding, lambda index: x[index])
+
+    return jax.tree.map(place, tree)
+
+
+def gather(tree):
+    """Results back on the host as numpy arrays (all processes get the whole arrays)."""
+    if jax.process_count() == 1:
+        return jax.tree.map(np.asarray, tree)
+    from jax.experimental import multihost_utils
+
+    return jax.tree.map(np.asarray, multihost_utils.process_allgather(tree, tiled=True))
+
+
+def is_writer() -> bool:
+    """Only process 0 writes stores and shows progress."""
+    return jax.process_index() == 0
