@@ -101,6 +101,7 @@ def optimize(
     key: jax.Array | None = None,
     common_random_numbers: bool = True,
     gtol: float = 0.0,
+    feasible: Callable[[dict], bool] | None = None,
     progress: bool = False,
 ) -> OptimizeResult:
     """Optimize ``objective`` over the parameters in ``init`` by gradient (optax).
@@ -116,6 +117,9 @@ def optimize(
         key: PRNG key passed to the objective (default ``jax.random.key(0)``).
         common_random_numbers: same key every step (True) or ``fold_in(key, step)`` (False).
         gtol: stop when the gradient norm falls below this.
+        feasible: optional host-side check ``feasible(params) -> bool`` of a constraint that has no
+            useful gradient (e.g. "Δn stays quantized"). A step that lands outside is rejected and
+            the step length halved (backtracking); the start must be feasible.
         progress: show a tqdm progress bar with the current objective.
     """
     if not init:
@@ -140,11 +144,18 @@ def optimize(
         return sign * objective(to_params(u), step_key)
 
     @jax.jit
-    def step(u, state, step_key):
+    def step(u, state, step_key, scale):
         value, grads = jax.value_and_grad(loss)(u, step_key)
-        updates, state = optimizer.update(grads, state, u)
+        updates, new_state = optimizer.update(grads, state, u)
         norm = optax.tree.norm(grads)
-        return optax.apply_updates(u, updates), state, sign * value, norm, to_params(u)
+        updates = jax.tree.map(lambda x: scale * x, updates)
+        return optax.apply_updates(u, updates), new_state, sign * value, norm, to_params(u)
+
+    def as_floats(params):
+        return {k: float(v) for k, v in params.items()}
+
+    if feasible is not None and not feasible(as_floats(to_params(u0))):
+        fail("init", init, "the starting point does not satisfy the feasibility check")
 
     u, state = u0, optimizer.init(u0)
     history = {"objective": [], "grad_norm": [], "params": {k: [] for k in init}}
@@ -155,9 +166,14 @@ def optimize(
 
         iterator = bar = tqdm(iterator, desc="optimize", unit="step")
     converged = False
+    scale = 1.0
     for i in iterator:
         step_key = key if common_random_numbers else jax.random.fold_in(key, i)
-        u, state, value, norm, params = step(u, state, step_key)
+        proposal, new_state, value, norm, params = step(u, state, step_key, scale)
+        if feasible is None or feasible(as_floats(to_params(proposal))):
+            u, state = proposal, new_state
+        else:
+            scale *= 0.5
         value, norm = float(value), float(norm)
         if not (math.isfinite(value) and math.isfinite(norm)):
             raise FloatingPointError(f"objective or gradient not finite at step {i}: {value}, {norm}")

@@ -56,3 +56,13 @@ def test_bad_input_raises_value_error(kwargs, match):
 def test_box_bounds_are_validated():
     with pytest.raises(ValueError, match="^Box.hi="):
         Box(1.0, 0.5)
+
+
+def test_infeasible_steps_are_rejected_and_the_step_shrinks_at_the_boundary():
+    feasible = lambda p: p["x"] < 0.5  # noqa: E731  (a constraint without a useful gradient)
+    result = optimize(lambda p, key: p["x"], {"x": 0.0}, maximize=True, feasible=feasible,
+                      optimizer=optax.sgd(0.3), steps=60)
+    xs = result.history["params"]["x"]
+    assert np.all(xs < 0.5) and xs[-1] > 0.49
+    with pytest.raises(ValueError, match="^init="):
+        optimize(lambda p, key: p["x"], {"x": 1.0}, feasible=feasible)

@@ -16,6 +16,7 @@ from itertools import combinations
 from math import comb
 
 import equinox as eqx
+import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Float, Int
 
@@ -199,10 +200,7 @@ def make_basis(L: int = 8, N: int | None = None, S=10, *, memory_budget: float |
     source, sign = hopping_pair_table(L, N)
     stagger = (-1.0) ** np.arange(1, L + 1)
     hops = [forward_hop(source, sign, j) for j in range(L)]
-    return PumpBasis(
-        L=L,
-        N=N,
-        two_S=int(2 * S),
+    arrays = dict(
         forward_uniform=sum(hops),
         forward_staggered=sum(s * h for s, h in zip(stagger, hops)),
         occupations=occupations(L, N),
@@ -213,6 +211,8 @@ def make_basis(L: int = 8, N: int | None = None, S=10, *, memory_budget: float |
         sy=sy,
         sz=sz,
     )
+    # JAX arrays, so that the basis also works when closed over (not passed through jit).
+    return PumpBasis(L=L, N=N, two_S=int(2 * S), **{k: jnp.asarray(v) for k, v in arrays.items()})
 
 
 __all__ = [
