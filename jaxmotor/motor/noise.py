@@ -1,0 +1,223 @@
+"""The fluctuating force ξ(t): exact step-integrated Gaussian noise (motor paper Eqs. 36, 37, 60, 61; SPEC §2).
+
+The integrator needs, per time step h, the integrated force Ξ_k = ∫_{kh}^{(k+1)h} ξ(t) dt. For a
+stationary Gaussian ξ the sequence Ξ_k is a stationary Gaussian sequence with covariance
+
+    c_j = ⟨Ξ_k Ξ_{k+j}⟩ = ∫_{-h}^{h} (h - |u|) C(jh + u) du,
+
+which this module produces exactly (sampling ξ(t_k)·h instead is biased once π·T·h ≳ 0.3).
+
+**Leads.** With leads every kind is the image sum C(t) = Σ_n r^|n| C₀(t + nτ) of its
+infinite-Luttinger-liquid kernel C₀. With τ = m·h the discrete spectrum factorizes exactly:
+S_d(θ) = S_d⁰(θ) · (1 - r²)/|1 - r e^{imθ}|²  (θ ∈ [-π, π], the angle of one step).
+
+**Generation.** S_d is evaluated on a circulant of M points (circulant embedding: for ``paper`` by
+FFT of the closed-form c⁰_j, for ``fdt`` by the aliasing sum of its spectrum); its non-negative
+square root gives a symmetric moving-average filter g with g ⋆ g = c. The filter decays like the
+covariance (e^{-2πT|t|} thermally, |r|^n over round trips) and is truncated where its tail is below
+e^{-30} ≈ 1e-13 of the peak: the covariance is then exact to that level, with no truncation of any
+physics. Unit-variance white noise drawn from the trajectory's key (independently of the parameters,
+so that pathwise gradients with fixed keys are meaningful) is filtered chunk by chunk by FFT
+overlap-save; only the last L-1 white samples are carried between chunks, so memory is
+O(trajectories × chunk), never trajectories × steps × lags. ``white`` noise without leads is i.i.d.
+and needs no filter.
+
+Shapes: "one point" functions take a :class:`MotorParams` with scalar array fields.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._validate import fail
+from .params import MotorParams
+
+_TAIL = 30.0  # filter tails are cut below e^{-30} ≈ 1e-13 of the peak
+_MAX_HALF_WIDTH = 2**21
+
+
+class NoisePlan(NamedTuple):
+    """Static sizes of the noise generator (host integers, shared by a parameter batch).
+
+    Attributes:
+        steps_per_round_trip: m = τ/h (0 without leads).
+        half_width: the filter covers lags -half_width..half_width (0: i.i.d., no filter).
+        circulant: M, the size of the circulant embedding the filter is computed on.
+        chunk: steps generated per FFT block (a multiple of the recording interval).
+        fft: FFT length of one block, chunk + 2·half_width.
+        aliases: ``fdt`` only: the aliasing sum runs over p = -aliases..aliases.
+    """
+
+    steps_per_round_trip: int
+    half_width: int
+    circulant: int
+    chunk: int
+    fft: int
+    aliases: int = 0
+
+
+def steps_per_round_trip(tau: float | None, dt: float) -> int:
+    """m = τ/dt, checking that τ is a multiple of dt (the ring buffer holds exactly one τ)."""
+    if tau is None:
+        return 0
+    m = round(tau / dt)
+    if m < 1 or abs(m * dt - tau) > 1e-9 * tau:
+        fail("tau", tau, f"must be a positive multiple of the time step dt={dt!r}")
+    return m
+
+
+def _next_pow2(n: int) -> int:
+    return 1 << max(0, int(n - 1).bit_length())
+
+
+def noise_plan(params: MotorParams, dt: float, *, record_every: int = 1, max_chunk: int = 4096) -> NoisePlan:
+    """Choose the filter width and block sizes from concrete parameter values (host side).
+
+    The half width covers the slowest decay in the batch: 30/(2πT_min) in time for ``paper`` and
+    ``fdt`` (poles of coth/sinh at ω = 2πiT), 10/ω_c for the Gaussian cutoff of ``fdt``, and
+    m·30/(-ln|r|_max) steps for the round trips to the leads. Pass the plan to ``simulate``
+    explicitly when the parameters are traced (inside ``jax.grad``).
+    """
+    m = steps_per_round_trip(params.tau, dt)
+    temperature = np.asarray(params.temperature, dtype=float)
+    noisy = bool(np.any(temperature > 0))
+    width = 0.0
+    if noisy and params.noise in ("paper", "fdt"):
+        width += _TAIL / (2 * np.pi * float(np.min(temperature[temperature > 0])) * dt)
+    if noisy and params.noise == "fdt":
+        width += 10.0 / (float(np.min(params.cutoff)) * dt)
+    if noisy and params.leads:
+        r = float(np.max(np.abs(np.asarray(params.reflection))))
+        if r > 0:
+            width += m * math.ceil(_TAIL / -math.log(r))
+    half_width = math.ceil(width)
+    if half_width > _MAX_HALF_WIDTH:
+        fail("temperature", float(np.min(temperature)),
+             f"the noise correlations span {half_width} steps of dt={dt!r} (at most {_MAX_HALF_WIDTH}): "
+             "raise the temperature or dt")
+    if half_width == 0:
+        chunk = max(record_every, (max_chunk // record_every) * record_every)
+        return NoisePlan(m, 0, 0, chunk, 0)
+    taps = 2 * half_width + 1
+    block = max(_next_pow2(2 * taps), max_chunk)
+    chunk = max(record_every, ((block - taps + 1) // record_every) * record_every)
+    # Gaussian cutoff: S₀(ω_p) < e^{-81} S₀(0) beyond |ω_p| = 9ω_c
+    aliases = math.ceil(9 * float(np.max(params.cutoff)) * dt / (2 * np.pi)) + 1 if params.noise == "fdt" else 0
+    return NoisePlan(m, half_width, _next_pow2(4 * half_width + 2), chunk, chunk + taps - 1, aliases)
+
+
+def paper_step_covariance_lli(lag: Float[Array, "*n"], params: MotorParams, dt: float) -> Float[Array, "*n"]:
+    """c⁰_j of the ``paper`` noise without leads (Eq. 36, C₀(t) = (T²/2K) cosh⁻²(πTt)), exactly:
+
+        c⁰_j = log1p(sinh²(πTh) / cosh²(πT jh)) / (2π²K)
+
+    (the second difference of the double antiderivative ln cosh(πTt)/(2π²K), in a form free of
+    cancellation). Units: energy² × time². One parameter point; ``lag`` integer-valued.
+    """
+    a = jnp.pi * params.temperature * dt
+    b = jnp.abs(a * lag)
+    sech_b = 2 * jnp.exp(-b) / (1 + jnp.exp(-2 * b))
+    return jnp.log1p((jnp.sinh(a) * sech_b) ** 2) / (2 * jnp.pi**2 * params.K)
+
+
+def _x_coth_x(x):
+    small = jnp.abs(x) < 1e-8
+    safe = jnp.where(small, 1.0, x)
+    return jnp.where(small, 1.0 + x**2 / 3, safe / jnp.tanh(safe))
+
+
+def fdt_spectrum_lli(omega: Float[Array, "*n"], params: MotorParams) -> Float[Array, "*n"]:
+    """S₀(ω) = 2γ₀ (ω/2) coth(ω/2T) exp(-(ω/ω_c)²) of the ``fdt`` noise without leads."""
+    x = omega / (2 * params.temperature)
+    return 2 * params.gamma0 * params.temperature * _x_coth_x(x) * jnp.exp(-((omega / params.cutoff) ** 2))
+
+
+def leads_factor(theta: Float[Array, "*n"], params: MotorParams, m: int) -> Float[Array, "*n"]:
+    """(1 - r²)/|1 - r e^{imθ}|², the image sum Σ_n r^|n| e^{inmθ} of the leads (1 without leads)."""
+    if not params.leads:
+        return jnp.ones_like(theta)
+    r = params.reflection
+    return (1 - r**2) / (1 - 2 * r * jnp.cos(m * theta) + r**2)
+
+
+def discrete_spectrum(params: MotorParams, dt: float, plan: NoisePlan) -> Float[Array, "M/2+1"]:
+    """Eigenvalues of the circulant embedding of c_j (one parameter point), at θ_n = 2πn/M.
+
+    ``paper``: the FFT of the closed-form c⁰_j on the circulant; ``fdt``: the aliasing sum
+    h Σ_p S₀(ω_p) sinc²(ω_p h/2π), ω_p = (θ + 2πp)/h; ``white``: 2γ₀Th. Times the leads factor.
+    Non-negative up to round-off (tested); units energy² × time².
+    """
+    M = plan.circulant
+    theta = 2 * jnp.pi * jnp.arange(M // 2 + 1) / M
+    if params.noise == "paper":
+        lags = jnp.concatenate([jnp.arange(M // 2 + 1), jnp.arange(M // 2 - 1, 0, -1)])
+        base = jnp.fft.rfft(paper_step_covariance_lli(lags, params, dt)).real
+    elif params.noise == "fdt":
+        p = jnp.arange(-plan.aliases, plan.aliases + 1)
+        omega = (theta[:, None] + 2 * jnp.pi * p) / dt
+        base = dt * jnp.sum(fdt_spectrum_lli(omega, params) * jnp.sinc(omega * dt / (2 * jnp.pi)) ** 2, axis=1)
+    else:
+        base = jnp.full(theta.shape, 2 * params.gamma0 * params.temperature * dt)
+    return base * leads_factor(theta, params, plan.steps_per_round_trip)
+
+
+def _safe_sqrt(x):
+    positive = x > 0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1.0)), 0.0)
+
+
+def step_variance(params: MotorParams, dt: float) -> Float[Array, ""]:
+    """c_0 for the kinds generated without a filter (white without leads, or T = 0)."""
+    if params.noise == "paper":
+        return paper_step_covariance_lli(jnp.zeros(()), params, dt)
+    return 2 * params.gamma0 * params.temperature * dt
+
+
+def noise_filter(params: MotorParams, dt: float, plan: NoisePlan) -> Float[Array, "..."]:
+    """The generator of one parameter point: the rfft (length fft/2+1) of the moving-average filter
+    g_{-w..w} zero-padded to the block length, or, with ``half_width == 0``, the scalar √c_0."""
+    if plan.half_width == 0:
+        return _safe_sqrt(step_variance(params, dt))
+    w, M = plan.half_width, plan.circulant
+    g = jnp.fft.irfft(_safe_sqrt(discrete_spectrum(params, dt, plan)), M)
+    taps = jnp.concatenate([g[M - w:], g[: w + 1]])
+    return jnp.fft.rfft(taps, plan.fft)
+
+
+def initial_tail(key: PRNGKeyArray, plan: NoisePlan) -> Float[Array, "taps-1"]:
+    """The white samples before t = 0 that the first block's filter reaches back to."""
+    return jax.random.normal(jax.random.fold_in(key, 0), (2 * plan.half_width,))
+
+
+def noise_block(generator: Array, key: PRNGKeyArray, block: Array, tail: Array, plan: NoisePlan):
+    """Ξ_k for the ``chunk`` steps of block ``block`` of one trajectory, and the new white tail.
+
+    Overlap-save: the circular convolution of [tail, new white] with the filter is exact on the last
+    ``chunk`` outputs. Returns (Ξ (chunk,), tail (2·half_width,)).
+    """
+    white = jax.random.normal(jax.random.fold_in(key, block + 1), (plan.chunk,))
+    if plan.half_width == 0:
+        return generator * white, tail
+    sequence = jnp.concatenate([tail, white])
+    filtered = jnp.fft.irfft(jnp.fft.rfft(sequence) * generator, plan.fft)
+    return filtered[2 * plan.half_width:], sequence[plan.chunk:]
+
+
+def sample_noise(params: MotorParams, key: PRNGKeyArray, dt: float, steps: int, plan: NoisePlan | None = None):
+    """Ξ_k, k = 0..steps-1, of one trajectory (one parameter point), exactly as ``simulate`` draws
+    them from ``key``. Materializes (steps,): for tests, plots and benchmarks."""
+    plan = plan or noise_plan(params, dt)
+    generator = noise_filter(params, dt, plan)
+
+    def block(tail, b):
+        xi, tail = noise_block(generator, key, b, tail, plan)
+        return tail, xi
+
+    _, xi = jax.lax.scan(block, initial_tail(key, plan), jnp.arange(-(-steps // plan.chunk)))
+    return xi.reshape(-1)[:steps]

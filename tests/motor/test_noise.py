@@ -1,0 +1,119 @@
+"""The fluctuating force: exact step-integrated covariances, circulant spectra, sampled statistics."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from jaxmotor.motor import MotorParams, noise_plan
+from jaxmotor.motor import closed_forms as cf
+from jaxmotor.motor import noise
+
+
+def _hotelling(samples, expected, level=1e-3):
+    """Hotelling T² test that the mean of the rows of ``samples`` (n, p) equals ``expected``."""
+    n, p = samples.shape
+    diff = samples.mean(axis=0) - expected
+    cov = np.cov(samples, rowvar=False) / n
+    t2 = diff @ np.linalg.solve(cov, diff)
+    f_stat = t2 * (n - p) / (p * (n - 1))
+    return f_stat, stats.f.ppf(1 - level, p, n - p)
+
+
+def _autocovariances(xi, lags):
+    """Per-trajectory empirical autocovariances, (trajectories, len(lags))."""
+    steps = xi.shape[1]
+    return np.stack([np.mean(xi[:, : steps - lag] * xi[:, lag:], axis=1) for lag in lags], axis=1)
+
+
+@pytest.mark.parametrize("lag", [0, 1, 3, 20])
+def test_paper_step_covariance_is_the_double_integral_of_eq36(lag):
+    p = MotorParams(K=0.7, temperature=0.8, noise="paper")
+    dt = 0.3
+    kernel = lambda t: float(cf.paper_covariance(t, p))  # noqa: E731
+    expected, _ = integrate.quad(lambda u: (dt - abs(u)) * kernel(lag * dt + u), -dt, dt, points=[0.0],
+                                 epsabs=1e-16, epsrel=1e-12)
+    got = float(noise.paper_step_covariance_lli(jnp.asarray(lag, float), p, dt))
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [MotorParams(K=0.5, temperature=0.2, noise="paper"),
+     MotorParams(K=0.3, temperature=0.2, noise="paper", tau=1.0),
+     MotorParams(K=2.0, temperature=0.5, noise="paper", tau=0.5),
+     MotorParams(K=0.5, temperature=0.2, noise="fdt", cutoff=5.0, tau=1.0)],
+    ids=["paper", "paper-leads", "paper-attractive", "fdt-leads"])
+def test_circulant_embedding_spectrum_is_non_negative(params):
+    dt = 0.05
+    spectrum = np.asarray(noise.discrete_spectrum(params, dt, noise_plan(params, dt)))
+    assert spectrum.max() > 0
+    assert spectrum.min() >= -1e-13 * spectrum.max()
+
+
+def test_paper_noise_with_leads_has_the_image_sum_covariance_of_eq60(getkey):
+    p = MotorParams(K=0.5, temperature=0.5, noise="paper", tau=0.5)
+    dt, m = 0.05, 10
+    xi = np.asarray(jax.vmap(lambda k: noise.sample_noise(p, k, dt, 4000))(jax.random.split(getkey(), 200)))
+    lags = np.array([0, 1, 3, 7, m - 1, m, m + 2, 2 * m])
+    r = float(p.reflection)
+    images = np.arange(-80, 81)
+    formula = np.array([np.sum(r ** np.abs(images) * np.asarray(
+        noise.paper_step_covariance_lli(jnp.asarray(lag + images * m, float), p, dt))) for lag in lags])
+    f_stat, critical = _hotelling(_autocovariances(xi, lags), formula)
+    assert f_stat < critical
+
+
+def test_fdt_noise_covariance_matches_a_quadrature_of_its_spectrum(getkey):
+    p = MotorParams(K=0.5, temperature=0.5, noise="fdt", cutoff=4.0)
+    dt = 0.1
+    xi = np.asarray(jax.vmap(lambda k: noise.sample_noise(p, k, dt, 3000))(jax.random.split(getkey(), 200)))
+    lags = np.array([0, 1, 2, 5, 10])
+
+    def covariance(lag):  # c_j = ∫ dω/π S(ω) 4 sin²(ωh/2)/ω² cos(ωjh)
+        f = lambda w: float(noise.fdt_spectrum_lli(jnp.asarray(w), p)) * (dt * np.sinc(w * dt / (2 * np.pi))) ** 2  # noqa: E731
+        value, _ = integrate.quad(lambda w: f(w) * np.cos(w * lag * dt), 0, 12 * 4.0, limit=400)
+        return value / np.pi
+
+    formula = np.array([covariance(lag) for lag in lags])
+    f_stat, critical = _hotelling(_autocovariances(xi, lags), formula)
+    assert f_stat < critical
+    assert formula[0] > 0
+
+
+def test_white_noise_is_delta_correlated_with_the_leads_image_sum(getkey):
+    p = MotorParams(K=0.4, temperature=0.3, noise="white", tau=0.3)
+    dt, m = 0.1, 3
+    xi = np.asarray(jax.vmap(lambda k: noise.sample_noise(p, k, dt, 3000))(jax.random.split(getkey(), 200)))
+    lags = np.array([0, 1, 2, m, m + 1, 2 * m, 3 * m])
+    r = float(p.reflection)
+    c0 = 2 * float(p.gamma0) * 0.3 * dt  # Eq. 61 integrated over one step
+    formula = np.array([c0 * r ** (lag // m) if lag % m == 0 else 0.0 for lag in lags])
+    f_stat, critical = _hotelling(_autocovariances(xi, lags), formula)
+    assert f_stat < critical
+
+
+def test_white_noise_without_leads_is_iid_with_variance_2_gamma0_T_dt(getkey):
+    p = MotorParams(K=0.4, temperature=0.3, noise="white")
+    dt = 0.1
+    assert noise_plan(p, dt).half_width == 0
+    xi = np.asarray(jax.vmap(lambda k: noise.sample_noise(p, k, dt, 2000))(jax.random.split(getkey(), 100)))
+    formula = np.array([2 * float(p.gamma0) * 0.3 * dt, 0.0, 0.0])
+    f_stat, critical = _hotelling(_autocovariances(xi, [0, 1, 5]), formula)
+    assert f_stat < critical
+
+
+def test_noise_is_reproducible_from_one_key_and_independent_of_the_parameters_scale(getkey):
+    key = getkey()
+    cold = MotorParams(K=0.5, temperature=0.2, noise="white", tau=1.0)
+    hot = MotorParams(K=0.5, temperature=0.8, noise="white", tau=1.0)
+    a = noise.sample_noise(cold, key, 0.1, 500)
+    np.testing.assert_array_equal(a, noise.sample_noise(cold, key, 0.1, 500))
+    # unit-variance draws scaled by parameter-dependent factors: √(T_hot/T_cold) = 2 exactly
+    np.testing.assert_allclose(noise.sample_noise(hot, key, 0.1, 500), 2 * a, rtol=1e-12, atol=1e-15)
+
+
+def test_tau_must_be_a_multiple_of_dt():
+    with pytest.raises(ValueError, match="tau=0.25 is not allowed: must be a positive multiple"):
+        noise_plan(MotorParams(tau=0.25), 0.1)
