@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import motor as motor_cli
 from . import pump_ed, sweep
 from ._common import OneLineParser
 
@@ -44,6 +45,10 @@ def build_parser() -> OneLineParser:
                              description="The autonomous topological pump (spin-Rice-Mele ring).")
     pump_commands = pump.add_subparsers(dest="command", metavar="COMMAND", required=True)
     pump_ed.register(pump_commands)
+    motor = models.add_parser("motor", help="the Thouless motor (Langevin ensembles)",
+                              description="The Thouless motor (Langevin dynamics with memory friction and colored noise).")
+    motor_commands = motor.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    motor_cli.register(motor_commands)
     sweep.register(models)
     return parser
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from typing import Callable
 
 import equinox as eqx
 import jax
@@ -125,7 +126,7 @@ def default_burn_in(params: MotorParams) -> float:
     return 16 * slowest
 
 
-def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan: NoisePlan, v0):
+def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan: NoisePlan, v0, progress):
     """One trajectory of one parameter point: accumulated works (after the burn-in) and records."""
     m = max(plan.steps_per_round_trip, 1)
     g0 = p.gamma0
@@ -171,6 +172,7 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         return carry, (carry[0], carry[1])
 
     per_record = plan.chunk // every
+    blocks = -(-steps // plan.chunk)
 
     def block(state, b):
         carry, tail = state
@@ -178,13 +180,14 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         k = b * plan.chunk + jnp.arange(plan.chunk)
         inputs = (k.reshape(per_record, every), xi.reshape(per_record, every))
         carry, series = jax.lax.scan(record, carry, inputs)
+        if progress is not None:  # one host call per block of ``chunk`` steps, never per step
+            jax.debug.callback(progress, b + 1, blocks)
         return (carry, tail), series
 
     zero = jnp.zeros(())
     acc = {name: zero for name in ("theta", "v2", "in", "load", "friction", "noise", "scale", "v_start")}
     buf = jnp.zeros(m).at[0].set(v0)  # B_0 = v(0); the motor rests before t = 0
     carry = (zero, zero + v0, zero, buf, acc)
-    blocks = -(-steps // plan.chunk)
     (carry, _), (theta_series, velocity_series) = jax.lax.scan(
         block, (carry, initial_tail(key, plan)), jnp.arange(blocks))
     acc = carry[4]
@@ -197,11 +200,12 @@ def _error(samples: Float[Array, "*b n"]) -> Float[Array, "*b"]:
     return jnp.std(samples, axis=-1, ddof=1) / jnp.sqrt(n) if n > 1 else jnp.full(samples.shape[:-1], jnp.nan)
 
 
-@partial(jax.jit, static_argnames=("dt", "steps", "burn", "every", "plan", "v0", "recording"))
-def _ensemble(flat: MotorParams, keys, *, dt, steps, burn, every, plan, v0, recording):
+@partial(jax.jit, static_argnames=("dt", "steps", "burn", "every", "plan", "v0", "recording", "progress"))
+def _ensemble(flat: MotorParams, keys, *, dt, steps, burn, every, plan, v0, recording, progress):
     def point(p):
         generator = noise_filter(p, dt, plan)
-        run = partial(_trajectory, p, generator, dt=dt, steps=steps, burn=burn, every=every, plan=plan, v0=v0)
+        run = partial(_trajectory, p, generator, dt=dt, steps=steps, burn=burn, every=every, plan=plan, v0=v0,
+                      progress=progress)
         acc, v_end, theta_series, velocity_series = jax.vmap(run)(keys)
         window = (steps - burn) * dt
         velocity = acc["theta"] / window
@@ -246,6 +250,7 @@ def simulate(
     record_every: int | None = None,
     initial_velocity: float = 0.0,
     plan: NoisePlan | None = None,
+    progress: Callable[[Array, int], None] | None = None,
 ) -> MotorResults:
     """Integrate an ensemble of motor trajectories for every parameter point of ``params``.
 
@@ -262,6 +267,8 @@ def simulate(
         initial_velocity: θ̇(0); the motor is at rest before t = 0 (the memory sees θ̇ = 0).
         plan: the noise generator's sizes (default :func:`~jaxmotor.motor.noise.noise_plan` of the
             concrete parameters; pass it when ``params`` are traced, e.g. under ``jax.grad``).
+        progress: optional host function ``progress(done_blocks, blocks)`` called (through
+            ``jax.debug.callback``) after each block of ``plan.chunk`` steps; None traces no callback.
 
     Returns:
         :class:`MotorResults` with leading axes ``params.batch_shape``.
@@ -290,7 +297,7 @@ def simulate(
     shape = params.batch_shape
     keys = jax.random.split(key, trajectories)
     out = _ensemble(params.flatten(), keys, dt=float(dt), steps=steps, burn=burn, every=every or plan.chunk,
-                    plan=plan, v0=float(initial_velocity), recording=every is not None)
+                    plan=plan, v0=float(initial_velocity), recording=every is not None, progress=progress)
     out = {k: v.reshape(shape + v.shape[1:]) for k, v in out.items()}
     times = dt * every * jnp.arange(1, steps // every + 1) if every is not None else None
     series = {name: out.pop(name, None) for name in ("theta_series", "velocity_series")}

@@ -1,0 +1,260 @@
+"""``jaxmotor motor run | loadcurve | transient``: Langevin ensembles of the Thouless motor."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from ._common import add_output_options, output_dir, print_json
+
+_MODEL_HELP = """\
+Model (motor paper Eqs. 35, 59; SPEC section 2), units hbar = e = k_B = 1:
+  I theta'' = V/2pi - F_load - gamma0 [theta'(t) + 2 sum_n r^n theta'(t - n tau)] + xi(t)
+  gamma0 = 1/(2 pi K), r = (K-1)/(K+1); without --tau: the infinite Luttinger liquid (no memory).
+Noise xi: paper (Eq. 60, spectrum 2 Re Gamma (w/2)/sinh(w/2T)), fdt (2 Re Gamma (w/2) coth(w/2T)
+times exp(-(w/cutoff)^2), needs --cutoff), white (2 gamma0 T sum_n r^|n| delta(t + n tau)).
+Closed forms: steady velocity 2 pi K_eff (V/2pi - F) with K_eff = K (no leads) or 1 (leads);
+maximum power at F* = V/4pi with efficiency 1/2.
+Averages exclude a burn-in (default: 16 times the slowest relaxation time, 2 pi K I, 2 pi I with
+leads, tau/ln(1/|r|)); errors are standard errors over independent trajectories.
+"""
+
+_RNGS = ("threefry2x32", "rbg", "unsafe_rbg")
+
+
+def add_model_options(parser: argparse.ArgumentParser, *, load: bool = True) -> None:
+    g = parser.add_argument_group("model")
+    g.add_argument("--K", type=float, default=0.5, help="Luttinger parameter K > 0 (default 0.5)")
+    g.add_argument("--V", type=float, default=1.0, help="bias voltage V (default 1)")
+    if load:
+        g.add_argument("--load", type=float, default=0.0, help="constant load force F_load (default 0)")
+    g.add_argument("--inertia", type=float, default=1.0, help="moment of inertia I > 0 (default 1)")
+    g.add_argument("--temperature", type=float, default=0.0, help="temperature T >= 0 (default 0: no noise)")
+    g.add_argument("--tau", type=float, default=None,
+                   help="round trip tau to the Fermi-liquid leads, a multiple of --dt (default: none, infinite LL)")
+    g.add_argument("--noise", choices=("paper", "fdt", "white"), default="paper", help="noise kind (default paper)")
+    g.add_argument("--cutoff", type=float, default=None, help="high-frequency cutoff of --noise fdt (required there)")
+    s = parser.add_argument_group("simulation")
+    s.add_argument("--trajectories", type=int, default=256, help="independent trajectories (default 256)")
+    s.add_argument("--dt", type=float, default=0.01, help="time step (default 0.01)")
+    s.add_argument("--burn-in", type=float, default=None,
+                   help="start-up time excluded from the averages (default: 16 slowest relaxation times)")
+    s.add_argument("--seed", type=int, default=0, help="PRNG seed (default 0)")
+    s.add_argument("--rng", choices=_RNGS, default="threefry2x32",
+                   help="JAX PRNG implementation (default threefry2x32; rbg is faster on CPU)")
+
+
+def _params(args, load):
+    from ..motor import MotorParams
+
+    return MotorParams(K=args.K, V=args.V, F_load=load, inertia=args.inertia, temperature=args.temperature,
+                       tau=args.tau, noise=args.noise, cutoff=args.cutoff)
+
+
+def _key(args):
+    import jax
+
+    if args.seed < 0:
+        raise ValueError(f"--seed={args.seed} is not allowed: must be >= 0")
+    return jax.random.key(args.seed, impl=args.rng)
+
+
+class _Progress:
+    """tqdm bar driven by the simulation's per-block host callback."""
+
+    def __init__(self, enabled: bool, label: str):
+        self.enabled, self.label, self.bar = enabled, label, None
+
+    def __call__(self, done, blocks):
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=int(blocks), desc=self.label, unit="block", leave=False)
+        self.bar.n = int(done)
+        self.bar.refresh()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _simulate(args, params, label, **kwargs):
+    from ..motor import simulate
+
+    bar = _Progress(not (args.json or getattr(args, "quiet", False)), label)
+    t0 = time.perf_counter()
+    try:
+        res = simulate(params, _key(args), dt=args.dt, time=args.time, trajectories=args.trajectories,
+                       burn_in=args.burn_in, progress=bar if bar.enabled else None, **kwargs)
+        res.mean_velocity.block_until_ready()
+    finally:
+        bar.close()
+    return res, time.perf_counter() - t0
+
+
+_RUN_KEYS = ("mean_velocity", "mean_velocity_err", "current", "current_err", "velocity_variance",
+             "velocity_variance_err", "power_in", "power_in_err", "power_out", "power_out_err",
+             "power_dissipated", "power_dissipated_err", "power_friction", "power_noise", "efficiency",
+             "efficiency_err", "energy_balance_residual")
+
+
+def _run(args) -> int:
+    from ..motor import closed_forms as cf
+
+    params = _params(args, args.load)
+    res, elapsed = _simulate(args, params, "motor run")
+    leads = args.tau is not None
+    record = {"K": args.K, "V": args.V, "load": args.load, "inertia": args.inertia,
+              "temperature": args.temperature, "tau": args.tau, "noise": args.noise, "cutoff": args.cutoff,
+              "trajectories": args.trajectories, "time": res.time, "dt": res.dt, "burn_in": res.burn_in,
+              "seed": args.seed, "rng": args.rng}
+    record.update({k: float(getattr(res, k)) for k in _RUN_KEYS})
+    record["steady_velocity_closed_form"] = float(cf.steady_velocity(args.V, args.load, args.K, leads))
+    record["wall_time_s"] = elapsed
+    if args.json:
+        print_json(record)
+    else:
+        for k, v in record.items():
+            print(f"{k:>28} = {v}")
+    return 0
+
+
+def _loadcurve(args) -> int:
+    from .. import store
+    from ..motor import closed_forms as cf
+    from ..plots import motor as motor_plots
+
+    if args.load_points < 2:
+        raise ValueError(f"--load-points={args.load_points} is not allowed: must be >= 2")
+    load_max = args.load_max if args.load_max is not None else args.V / (2 * np.pi)
+    loads = np.linspace(args.load_min, load_max, args.load_points)
+    params = _params(args, loads)
+    res, elapsed = _simulate(args, params, "motor loadcurve")
+    leads = args.tau is not None
+    out = output_dir(args.out)
+    names = ("mean_velocity", "mean_velocity_err", "power_in", "power_in_err", "power_out", "power_out_err",
+             "power_dissipated", "power_dissipated_err", "efficiency", "efficiency_err", "velocity_variance",
+             "velocity_variance_err", "energy_balance_residual")
+    closed = {"closed_velocity": cf.steady_velocity(args.V, loads, args.K, leads),
+              "closed_power_out": cf.power_out(args.V, loads, args.K, leads),
+              "closed_efficiency": cf.efficiency(args.V, loads, args.K, leads)}
+    variables = {k: (("load",), np.asarray(getattr(res, k))) for k in names}
+    variables.update({k: (("load",), np.asarray(v)) for k, v in closed.items()})
+    attrs = {"K": args.K, "V": args.V, "inertia": args.inertia, "temperature": args.temperature,
+             "tau": "none" if args.tau is None else args.tau, "noise": args.noise, "trajectories": args.trajectories,
+             "time": res.time, "dt": res.dt, "burn_in": res.burn_in, "seed": args.seed, "rng": args.rng,
+             "command": "jaxmotor motor loadcurve", "wall_time_s": elapsed}
+    files = {"data": str(store.write(store.dataset(variables, coords={"load": loads}, attrs=attrs),
+                                     out / "motor_loadcurve.zarr"))}
+    if not args.no_plot:
+        fine = np.linspace(loads[0], loads[-1], 200)
+        files["plot"] = str(motor_plots.load_curve(
+            loads, res.mean_velocity, res.mean_velocity_err, res.power_out, res.power_out_err,
+            res.efficiency, res.efficiency_err, closed_loads=fine,
+            closed_velocity=cf.steady_velocity(args.V, fine, args.K, leads),
+            closed_power=cf.power_out(args.V, fine, args.K, leads),
+            closed_efficiency=cf.efficiency(args.V, fine, args.K, leads),
+            max_power_load=float(cf.max_power_load(args.V)),
+            title=f"K={args.K:g}, V={args.V:g}, I={args.inertia:g}, T={args.temperature:g}, "
+                  f"tau={args.tau if leads else 'inf'}, noise={args.noise}",
+            path=out / "motor_loadcurve.png"))
+    summary = {"max_power_load": float(cf.max_power_load(args.V)),
+               "max_power_closed_form": float(cf.max_power(args.V, args.K, leads)),
+               "burn_in": res.burn_in, "wall_time_s": elapsed}
+    if args.json:
+        print_json({**files, **summary, "load": loads, **{k: v for k, (_, v) in variables.items()}})
+    else:
+        print(f"load curve of {loads.size} loads x {args.trajectories} trajectories in {elapsed:.1f} s "
+              f"(burn-in {res.burn_in:g})")
+        for k, v in {**files, **summary}.items():
+            print(f"{k}: {v}")
+    return 0
+
+
+def _transient(args) -> int:
+    from .. import store
+    from ..motor import closed_forms as cf
+    from ..plots import motor as motor_plots
+
+    every = args.record_every or max(1, round(args.time / args.dt / 400))
+    params = _params(args, args.load)
+    args.burn_in = 0.0 if args.burn_in is None else args.burn_in
+    res, elapsed = _simulate(args, params, "motor transient", record_every=every)
+    velocity = np.asarray(res.velocity_series)
+    mean = velocity.mean(axis=0)
+    err = velocity.std(axis=0, ddof=1) / np.sqrt(velocity.shape[0]) if velocity.shape[0] > 1 else np.full_like(mean, np.nan)
+    times = np.asarray(res.times)
+    trips = min(int(times[-1] // args.tau), 40) if args.tau else 0  # the exact sum is O(trips²) terms
+    exact = np.array(cf.transient_velocity(times, args.V, args.load, args.K, args.inertia, args.tau,
+                                             round_trips=trips))
+    if args.tau:
+        exact[times >= (trips + 1) * args.tau] = np.nan
+    out = output_dir(args.out)
+    variables = {"mean_velocity": (("time",), mean), "mean_velocity_err": (("time",), err),
+                 "exact_noise_free": (("time",), exact)}
+    attrs = {"K": args.K, "V": args.V, "load": args.load, "inertia": args.inertia, "temperature": args.temperature,
+             "tau": "none" if args.tau is None else args.tau, "noise": args.noise, "trajectories": args.trajectories,
+             "dt": res.dt, "seed": args.seed, "command": "jaxmotor motor transient", "wall_time_s": elapsed}
+    files = {"data": str(store.write(store.dataset(variables, coords={"time": times}, attrs=attrs),
+                                     out / "motor_transient.zarr"))}
+    if not args.no_plot:
+        files["plot"] = str(motor_plots.transient(
+            times, mean, err, exact=exact, tau=args.tau,
+            title=f"K={args.K:g}, V={args.V:g}, I={args.inertia:g}, T={args.temperature:g}, "
+                  f"tau={args.tau if args.tau else 'inf'}", path=out / "motor_transient.png"))
+    if args.json:
+        print_json({**files, "time": times, "mean_velocity": mean, "mean_velocity_err": err,
+                    "exact_noise_free": exact, "wall_time_s": elapsed})
+    else:
+        print(f"transient of {args.trajectories} trajectories over t = {res.time:g} in {elapsed:.1f} s")
+        for k, v in files.items():
+            print(f"{k}: {v}")
+    return 0
+
+
+def register(commands) -> None:
+    """Add the Langevin subcommands to ``jaxmotor motor``."""
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    run = commands.add_parser(
+        "run", help="steady-state observables of one parameter point", formatter_class=fmt,
+        description="Integrate an ensemble of motor trajectories and print the steady-state averages: "
+        "mean velocity and current (with standard errors), velocity variance, input/output/dissipated "
+        "power, efficiency and the energy-balance residual.\n\n" + _MODEL_HELP,
+        epilog="example: jaxmotor motor run --K 0.5 --V 1 --tau 2 --temperature 0.1 --noise paper --load 0.05 "
+        "--inertia 1 --trajectories 1024 --time 1000 --dt 0.01 --seed 0 --json")
+    add_model_options(run)
+    run.add_argument("--time", type=float, default=1000.0, help="simulated time, burn-in included (default 1000)")
+    run.add_argument("--json", action="store_true", help="print one JSON object (no progress bar)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_run)
+
+    curve = commands.add_parser(
+        "loadcurve", help="velocity, power and efficiency versus the load", formatter_class=fmt,
+        description="Sweep the constant load F (all loads in one batched run, common random numbers) and "
+        "write velocity, output power and efficiency with error bars to DIR/motor_loadcurve.zarr and "
+        "DIR/motor_loadcurve.png, the closed forms overlaid (maximum power at F* = V/4pi, efficiency "
+        "1/2 there).\n\n" + _MODEL_HELP,
+        epilog="example: jaxmotor motor loadcurve --K 0.5 --tau 2 --temperature 0.05 --noise white --time 400")
+    add_model_options(curve, load=False)
+    curve.add_argument("--time", type=float, default=400.0, help="simulated time per load (default 400)")
+    grid = curve.add_argument_group("load grid")
+    grid.add_argument("--load-min", type=float, default=0.0, help="first load (default 0)")
+    grid.add_argument("--load-max", type=float, default=None, help="last load (default the stall load V/2pi)")
+    grid.add_argument("--load-points", type=int, default=9, help="number of loads (default 9, F* included)")
+    add_output_options(curve, "jaxmotor-out/motor-loadcurve")
+    curve.set_defaults(func=_loadcurve)
+
+    trans = commands.add_parser(
+        "transient", help="ensemble-mean velocity after switching on the bias", formatter_class=fmt,
+        description="Start the motor at rest, switch on the bias at t = 0 and plot the ensemble-mean "
+        "velocity versus time with the exact noise-free solution (with leads: steps at multiples of "
+        "tau). Writes DIR/motor_transient.zarr and DIR/motor_transient.png.\n\n" + _MODEL_HELP,
+        epilog="example: jaxmotor motor transient --K 0.5 --tau 2 --inertia 0.1 --temperature 0.05 --time 20")
+    add_model_options(trans)
+    trans.add_argument("--time", type=float, default=20.0, help="simulated time (default 20)")
+    trans.add_argument("--record-every", type=int, default=None, help="steps between samples (default: ~400 samples)")
+    add_output_options(trans, "jaxmotor-out/motor-transient")
+    trans.set_defaults(func=_transient)
