@@ -7,7 +7,7 @@ uncaught exception, a traceback, a hang or a half-written store.
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from jaxmotor.cli.main import main
@@ -42,6 +42,8 @@ def _run(argv, capsys):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(base=st.sampled_from(BASES), flag=st.sampled_from(FLAGS),
        value=st.one_of(st.sampled_from(BAD_NUMBERS), st.text(max_size=8)))
+@example(base=BASES[0], flag="--S", value="1e400")  # once overflowed while formatting the memory estimate
+@example(base=BASES[0], flag="--omega-min", value="\r0")  # a carriage return once split the error line
 def test_pump_commands_with_one_mutated_flag_exit_0_or_2(base, flag, value, capsys, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("fuzz"))
     argv = [*base, flag, value]

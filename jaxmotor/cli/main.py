@@ -16,7 +16,7 @@ import sys
 
 from . import motor as motor_cli
 from . import pump_ed, sweep
-from ._common import OneLineParser
+from ._common import OneLineParser, one_line
 
 _DESCRIPTION = """\
 jaxmotor: adiabatic quantum motors and pumps in JAX (float64, CPU or GPU).
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         initialize_distributed()
         return int(args.func(args) or 0)
     except ValueError as err:
-        print(f"jaxmotor: error: {err}", file=sys.stderr)
+        print(f"jaxmotor: error: {one_line(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("jaxmotor: interrupted", file=sys.stderr)

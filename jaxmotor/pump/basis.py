@@ -26,6 +26,9 @@ from .._validate import check_int, fail
 _BYTES_PER_DENSE_ENTRY = 4 * 16
 
 
+MAX_SPIN = 10_000  # 2S+1 spin states; far beyond any dense ED, but keeps sizes finite integers
+
+
 def spin_value(S) -> Fraction:
     """Parse a spin size (int, float, or a string such as ``"5/2"``) into an exact half-integer."""
     try:
@@ -36,6 +39,8 @@ def spin_value(S) -> Fraction:
         fail("S", S, "the spin size must be a positive multiple of 1/2 (e.g. 10, 2.5, '5/2')")
     if value <= 0 or (2 * value).denominator != 1:
         fail("S", S, "the spin size must be a positive multiple of 1/2 (e.g. 10, 2.5, '5/2')")
+    if value > MAX_SPIN:
+        fail("S", S, f"the spin size must lie in [1/2, {MAX_SPIN}]")
     return value
 
 
