@@ -61,7 +61,8 @@ class MotorResults(eqx.Module):
             power_friction, power_noise: its two parts. Each ``*_err`` its standard error.
         efficiency, efficiency_err: power_out/power_in (delta-method error).
         energy_balance_residual: the largest relative residual of P_in = P_load + P_diss + dE_kin/dt
-            over the trajectories (|sum of the works| / sum of their absolute step values).
+            over the trajectories (|W_in - W_load - W_diss - ΔE_kin| / (|W_in| + |W_load| + |W_friction|
+            + |W_noise| + |ΔE_kin|) over the averaging window).
         trajectory_velocity: time-averaged θ̇ of each trajectory, (*batch, trajectories).
         trajectory_residual: the relative energy-balance residual of each trajectory.
         times: record times (records,) or None; theta_series, velocity_series: θ and θ̇ at those
@@ -153,18 +154,19 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         dtheta = 0.5 * dt * (v + v1)
         dtheta_exact = dt * phi1 * v + dt**2 / inertia * (phi2 * G0 + phi3 * (G1 - G0))
         friction = g0 * dtheta_exact / dt + g0 * (A0 + A1)
-        works = {"theta": dtheta, "v2": 0.5 * dt * (v**2 + v1**2), "in": bias * dtheta,
-                 "load": 0.5 * (F0 + F1) * dtheta, "friction": friction * dtheta, "noise": xi * dtheta}
-        scale = (jnp.abs(works["in"]) + jnp.abs(works["load"]) + jnp.abs(works["friction"])
-                 + jnp.abs(works["noise"]) + 0.5 * inertia * jnp.abs(v1**2 - v**2))
+        # the bias (and a constant load) do the work force × Σ Δθ: only the rest is accumulated
+        works = {"theta": dtheta, "v2": 0.5 * dt * (v**2 + v1**2), "friction": friction * dtheta,
+                 "noise": xi * dtheta}
+        if p.theta_dependent_load:
+            works["load"] = 0.5 * (F0 + F1) * dtheta
         active = k < steps
         window = active & (k >= burn)
         acc = {**{name: acc[name] + jnp.where(window, w, 0.0) for name, w in works.items()},
-               "scale": acc["scale"] + jnp.where(window, scale, 0.0),
                "v_start": jnp.where(k == burn, v, acc["v_start"])}
-        new = (theta + dtheta, v1, A1, buf.at[(k + 1) % m].set(v1 + A1) if p.leads else buf)
-        old = (theta, v, A0, buf)
-        theta, v, A0, buf = jax.tree.map(lambda a, b: jnp.where(active, a, b), new, old)
+        if p.leads:  # only the written slot is masked: a select over the whole buffer would copy it every step
+            slot = (k + 1) % m
+            buf = buf.at[slot].set(jnp.where(active, v1 + A1, buf[slot]))
+        theta, v, A0 = (jnp.where(active, a, b) for a, b in ((theta + dtheta, theta), (v1, v), (A1, A0)))
         return (theta, v, A0, buf, acc), None
 
     def record(carry, inputs):
@@ -179,13 +181,15 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         xi, tail = noise_block(generator, key, b, tail, plan)
         k = b * plan.chunk + jnp.arange(plan.chunk)
         inputs = (k.reshape(per_record, every), xi.reshape(per_record, every))
-        carry, series = jax.lax.scan(record, carry, inputs)
+        carry, series = jax.lax.scan(jax.checkpoint(record), carry, inputs)  # bounded backward memory
         if progress is not None:  # one host call per block of ``chunk`` steps, never per step
             jax.debug.callback(progress, b + 1, blocks)
         return (carry, tail), series
 
     zero = jnp.zeros(())
-    acc = {name: zero for name in ("theta", "v2", "in", "load", "friction", "noise", "scale", "v_start")}
+    acc = {name: zero for name in ("theta", "v2", "friction", "noise", "v_start")}
+    if p.theta_dependent_load:
+        acc["load"] = zero
     buf = jnp.zeros(m).at[0].set(v0)  # B_0 = v(0); the motor rests before t = 0
     carry = (zero, zero + v0, zero, buf, acc)
     (carry, _), (theta_series, velocity_series) = jax.lax.scan(
@@ -214,11 +218,14 @@ def _ensemble(flat: MotorParams, keys, *, dt, steps, burn, every, plan, v0, reco
         # split keeps the per-trajectory estimates free of the 2⟨θ̇⟩δθ̇ cross term (smaller errors)
         n = velocity.shape[0]
         v2 = acc["v2"] / window - velocity**2 + (velocity - mean_v) ** 2 * (n / max(n - 1, 1))
-        p_in, p_out = acc["in"] / window, acc["load"] / window
+        work_in = p.bias_force * acc["theta"]
+        work_load = acc["load"] if p.theta_dependent_load else p.F_load * acc["theta"]
+        p_in, p_out = work_in / window, work_load / window
         p_fric, p_noise = acc["friction"] / window, acc["noise"] / window
         p_diss = p_fric - p_noise
         kinetic = 0.5 * p.inertia * (v_end**2 - acc["v_start"] ** 2)
-        residual = jnp.abs(acc["in"] - acc["load"] - (acc["friction"] - acc["noise"]) - kinetic) / acc["scale"]
+        scale = jnp.abs(work_in) + jnp.abs(work_load) + jnp.abs(acc["friction"]) + jnp.abs(acc["noise"]) + jnp.abs(kinetic)
+        residual = jnp.abs(work_in - work_load - (acc["friction"] - acc["noise"]) - kinetic) / scale
         efficiency = jnp.mean(p_out) / jnp.mean(p_in)
         out = {
             "mean_velocity": mean_v, "mean_velocity_err": _error(velocity),

@@ -93,7 +93,8 @@ def noise_plan(params: MotorParams, dt: float, *, record_every: int = 1, max_chu
     if noisy and params.noise == "fdt":
         width += 10.0 / (float(np.min(params.cutoff)) * dt)
     if noisy and params.leads:
-        r = float(np.max(np.abs(np.asarray(params.reflection))))
+        K = np.asarray(params.K, dtype=float)
+        r = float(np.max(np.abs((K - 1) / (K + 1))))
         if r > 0:
             width += m * math.ceil(_TAIL / -math.log(r))
     half_width = math.ceil(width)
