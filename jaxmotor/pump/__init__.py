@@ -11,3 +11,11 @@ from .hamiltonian import (
 )
 from .observables import PumpObservables as PumpObservables
 from .spectrum import solve as solve, spectrum as spectrum
+from .meanfield import MeanFieldConfig as MeanFieldConfig, MeanFieldResult as MeanFieldResult, meanfield as meanfield
+from .topology import (
+    ChernResult as ChernResult,
+    band_energy as band_energy,
+    bloch_hamiltonian as bloch_hamiltonian,
+    chern_number as chern_number,
+    pumped_charge_adiabatic as pumped_charge_adiabatic,
+)
