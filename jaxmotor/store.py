@@ -61,7 +61,8 @@ def open_store(path: str | Path):
 
 
 def module_variables(module, batch_dims: tuple[str, ...], trailing: dict[str, tuple[str, ...]] | None = None):
-    """Variables of an equinox Module of result arrays, for :func:`dataset`.
+    """Variables of an equinox Module of result arrays, for :func:`dataset` (static fields, such as
+    a method name, are not arrays: they belong in the attributes).
 
     ``trailing`` names the extra axes of fields that have them, e.g. ``{"ph_gap": ("l", "m")}``.
     """
@@ -71,4 +72,5 @@ def module_variables(module, batch_dims: tuple[str, ...], trailing: dict[str, tu
     return {
         f.name: (batch_dims + trailing.get(f.name, ()), np.asarray(getattr(module, f.name)))
         for f in dataclasses.fields(module)
+        if not f.metadata.get("static", False)
     }

@@ -169,16 +169,25 @@ def check_size(L, N=None, S=10, *, memory_budget: float | None = None) -> tuple[
     N = L // 2 if N is None else check_int("N", N, low=1, high=L - 1)
     S = spin_value(S)
     dim = comb(L, N) * (int(2 * S) + 1)
-    budget = memory_budget if memory_budget is not None else _default_memory_budget()
-    need = dim * dim * _BYTES_PER_DENSE_ENTRY
-    if need > budget:
-        fail(
-            "L",
-            L,
-            f"dense ED of dimension {dim} (L={L}, N={N}, S={S}) needs about {need / 2**30:.1f} GiB, "
-            f"more than the memory budget of {budget / 2**30:.1f} GiB",
-        )
+    check_memory(L, N, S, ed_bytes(dim, L, sectors=True), memory_budget, "ED (even in symmetry sectors)")
     return L, N, S
+
+
+def ed_bytes(dim: int, L: int, *, sectors: bool) -> int:
+    """Estimated peak memory (bytes) of one parameter point's ED and observables, complex128:
+    H (or its L sector blocks, ≈ D/L each), eigenvectors and eigh workspace, and the L² particle-hole
+    excitations."""
+    block = int(1.1 * -(-dim // L)) + 1 if sectors else dim
+    blocks = L if sectors else 1
+    return blocks * block * block * _BYTES_PER_DENSE_ENTRY + 2 * L * L * dim * 16
+
+
+def check_memory(L, N, S, need: float, memory_budget: float | None, what: str) -> None:
+    """Fail (naming L) if ``need`` bytes exceed the memory budget (default half the machine's)."""
+    budget = memory_budget if memory_budget is not None else _default_memory_budget()
+    if need > budget:
+        fail("L", L, f"{what} of L={L}, N={N}, S={S} needs about {need / 2**30:.1f} GiB per point, "
+                     f"more than the memory budget of {budget / 2**30:.1f} GiB")
 
 
 def _default_memory_budget() -> float:

@@ -41,6 +41,7 @@ class PumpObservables(eqx.Module):
         ph_gap: normalized particle-hole gaps ΔE_{l,m} for φ = c†_m c_l ψ, indexed [l, m]; NaN
             where undefined (l = m or c†_m c_l ψ = 0). (..., L, L)
         ph_gap_min, ph_gap_max: extremes of ph_gap over the defined pairs.
+        method: how H was diagonalized: ``"full"`` (the whole space) or ``"sectors"`` (U blocks).
     """
 
     E: Float[Array, "*batch"]
@@ -63,6 +64,7 @@ class PumpObservables(eqx.Module):
     ph_gap: Float[Array, "*batch L L"]
     ph_gap_min: Float[Array, "*batch"]
     ph_gap_max: Float[Array, "*batch"]
+    method: str = eqx.field(static=True, default="full")
 
 
 def as_matrix(vector: Complex[Array, " D"], basis: PumpBasis) -> Complex[Array, "C M"]:
@@ -160,25 +162,27 @@ def particle_hole_gap(
     return gaps.reshape(L, L)
 
 
-def observables_from_eigh(
-    params: PumpParams, basis: PumpBasis, evals: Float[Array, " D"], evecs: Complex[Array, "D D"]
+def observables_of_state(
+    params: PumpParams,
+    basis: PumpBasis,
+    psi: Complex[Array, "C M"],
+    *,
+    energy,
+    E_prime,
+    margin,
+    index,
+    omega_tilde,
+    method: str,
 ) -> PumpObservables:
-    """Select the pumping state from a full eigendecomposition and compute all its observables."""
-    selection = evals + params.omega * sz_expectations(evecs, basis)
-    n, margin = select_state(selection)
-    psi = as_matrix(evecs[:, n], basis)
-    energy = evals[n]
-    sx_psi = (psi @ basis.sx.T).reshape(-1)
-    line_weights = jnp.abs(jnp.conj(evecs).T @ sx_psi) ** 2
-    omega_tilde = renormalized_frequency(evals, n, line_weights)
+    """Every observable of the selected state ψ, given what the spectrum decided about it."""
     currents = bond_currents(params, basis, psi)
     current = jnp.mean(currents)
     ph = particle_hole_gap(params, basis, psi, energy)
     return PumpObservables(
         E=energy,
-        E_prime=selection[n],
+        E_prime=E_prime,
         E_prime_margin=margin,
-        selected_index=n,
+        selected_index=index,
         omega_tilde=omega_tilde,
         delta_omega=omega_tilde - params.omega,
         bond_currents=currents,
@@ -189,5 +193,21 @@ def observables_from_eigh(
         ph_gap=ph,
         ph_gap_min=jnp.nanmin(ph),
         ph_gap_max=jnp.nanmax(ph),
+        method=method,
         **spin_moments(psi, basis),
+    )
+
+
+def observables_from_eigh(
+    params: PumpParams, basis: PumpBasis, evals: Float[Array, " D"], evecs: Complex[Array, "D D"]
+) -> PumpObservables:
+    """Select the pumping state from a full eigendecomposition and compute all its observables."""
+    selection = evals + params.omega * sz_expectations(evecs, basis)
+    n, margin = select_state(selection)
+    psi = as_matrix(evecs[:, n], basis)
+    sx_psi = (psi @ basis.sx.T).reshape(-1)
+    line_weights = jnp.abs(jnp.conj(evecs).T @ sx_psi) ** 2
+    return observables_of_state(
+        params, basis, psi, energy=evals[n], E_prime=selection[n], margin=margin, index=n,
+        omega_tilde=renormalized_frequency(evals, n, line_weights), method="full",
     )

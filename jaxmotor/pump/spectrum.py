@@ -1,11 +1,16 @@
 """Batched exact diagonalization of the pump and the full observables pipeline.
 
 ``solve(params, basis)`` diagonalizes H at every point of the parameter batch and computes every
-observable of the selected state inside one jitted, vmapped function. The batch is cut into chunks
-of a fixed size that fits a memory budget (the last chunk is padded by repeating its last point, so
-one compilation serves the whole sweep); a host loop over chunks is the only Python loop, and it
-drives the progress bar and hands each finished chunk to an optional callback (so long sweeps can
-store results as they come).
+observable of the selected state inside one jitted, vmapped function — either in the whole space
+(``method="full"``) or block by block in the L symmetry sectors of U = T₁e^{iπS_z}
+(``method="sectors"``, :mod:`jaxmotor.pump.sectors`; all sectors of all points in one batched
+``eigh``). ``method="auto"`` (default) takes the sectors whenever the ring is clean.
+
+The batch is cut into chunks of a fixed size that fits a memory budget (the last chunk is padded by
+repeating its last point, so one compilation serves the whole sweep), and every chunk is sharded
+over all devices along the batch axis (:mod:`jaxmotor.sweep.devices`). A host loop over chunks is
+the only Python loop; it drives the progress bar and hands each finished chunk to an optional
+callback (so long sweeps can store results as they come).
 """
 
 from __future__ import annotations
@@ -19,9 +24,14 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from .basis import PumpBasis, _default_memory_budget
+from .._validate import fail
+from ..sweep import devices
+from .basis import PumpBasis, _default_memory_budget, check_memory, ed_bytes
 from .hamiltonian import PumpParams, hamiltonian
 from .observables import PumpObservables, observables_from_eigh
+from .sectors import PumpSectors, make_sectors, observables_from_sectors, physical_eigenvalues, sector_spectrum
+
+METHODS = ("auto", "sectors", "full")
 
 
 def eigh(matrix):
@@ -29,22 +39,32 @@ def eigh(matrix):
     return jnp.linalg.eigh(matrix, symmetrize_input=False)
 
 
-def point_bytes(basis: PumpBasis) -> int:
-    """Estimated peak memory of one parameter point: H, eigenvectors, eigh workspace and the
-    L² particle-hole excitations (complex128)."""
-    dense = basis.dim**2 * 16
-    excitations = 2 * basis.L**2 * basis.dim * 16
-    return 4 * dense + excitations
+def choose_method(params: PumpParams, method: str = "auto") -> str:
+    """``"sectors"`` or ``"full"``: the sectors need a clean ring (disorder breaks U)."""
+    if method not in METHODS:
+        fail("method", method, "expected one of auto, sectors, full")
+    if method == "auto":
+        return "sectors" if params.is_clean else "full"
+    if method == "sectors" and not params.is_clean:
+        fail("method", method, "symmetry sectors need a clean ring (disorder breaks U); use 'full' or 'auto'")
+    return method
 
 
-def chunk_size(basis: PumpBasis, n_points: int, memory_budget: float | None = None) -> int:
-    """Largest chunk of parameter points whose ED fits the memory budget (bytes)."""
+def point_bytes(basis: PumpBasis, method: str = "full") -> int:
+    """Estimated peak memory (bytes) of one parameter point with the given method."""
+    return ed_bytes(basis.dim, basis.L, sectors=method == "sectors")
+
+
+def chunk_size(basis: PumpBasis, n_points: int, memory_budget: float | None = None, method: str = "full") -> int:
+    """Points per chunk: what fits the memory budget, at most a tenth of the batch (so a progress
+    bar moves), a multiple of the device count."""
     budget = memory_budget if memory_budget is not None else _default_memory_budget()
-    return int(max(1, min(n_points, budget // point_bytes(basis))))
+    fits = int(max(1, budget // point_bytes(basis, method)))
+    return devices.round_up(max(1, min(fits, -(-n_points // 10))))
 
 
 @eqx.filter_jit
-def _observables_chunk(flat: PumpParams, basis: PumpBasis) -> PumpObservables:
+def _full_observables(flat: PumpParams, basis: PumpBasis, sectors: None) -> PumpObservables:
     def one(p):
         evals, evecs = eigh(hamiltonian(p, basis))
         return observables_from_eigh(p, basis, evals, evecs)
@@ -53,36 +73,68 @@ def _observables_chunk(flat: PumpParams, basis: PumpBasis) -> PumpObservables:
 
 
 @eqx.filter_jit
-def _spectrum_chunk(flat: PumpParams, basis: PumpBasis) -> Array:
+def _sector_observables(flat: PumpParams, basis: PumpBasis, sectors: PumpSectors) -> PumpObservables:
+    def one(p):
+        evals, evecs = sector_spectrum(p, basis, sectors, eigh)
+        return observables_from_sectors(p, basis, sectors, evals, evecs)
+
+    return jax.vmap(one)(flat)
+
+
+@eqx.filter_jit
+def _full_spectrum(flat: PumpParams, basis: PumpBasis, sectors: None) -> Array:
     return jax.vmap(lambda p: jnp.linalg.eigvalsh(hamiltonian(p, basis)))(flat)
 
 
+@eqx.filter_jit
+def _sector_spectrum(flat: PumpParams, basis: PumpBasis, sectors: PumpSectors) -> Array:
+    def one(p):
+        evals, _ = sector_spectrum(p, basis, sectors, lambda h: (jnp.linalg.eigvalsh(h), None))
+        return physical_eigenvalues(sectors, evals)
+
+    return jax.vmap(one)(flat)
+
+
+_KERNELS = {
+    ("observables", "full"): _full_observables,
+    ("observables", "sectors"): _sector_observables,
+    ("spectrum", "full"): _full_spectrum,
+    ("spectrum", "sectors"): _sector_spectrum,
+}
+
+
 def _run_chunked(
-    kernel,
+    what: str,
     params: PumpParams,
     basis: PumpBasis,
     *,
+    method: str,
     memory_budget: float | None,
     progress: bool,
     on_chunk: Callable[[int, int, object], None] | None,
     desc: str,
 ):
+    method = choose_method(params, method)
+    check_memory(basis.L, basis.N, basis.S, point_bytes(basis, method), memory_budget,
+                 "dense ED" if method == "full" else "ED in symmetry sectors")
+    kernel = _KERNELS[what, method]
+    sectors = make_sectors(basis) if method == "sectors" else None
     full = params.broadcast(basis.L)
     shape = full.batch_shape
     n = prod(shape)
-    flat = jax.tree.map(lambda x: x.reshape((n,) + x.shape[len(shape) :]), full)
-    size = chunk_size(basis, n, memory_budget)
+    flat = jax.tree.map(lambda x: np.asarray(x).reshape((n,) + x.shape[len(shape) :]), full)
+    size = chunk_size(basis, n, memory_budget, method)
     starts = range(0, n, size)
-    if progress:
+    if progress and devices.is_writer():
         from tqdm.auto import tqdm
 
-        starts = tqdm(starts, desc=desc, unit="chunk", total=-(-n // size), leave=False)
+        starts = tqdm(starts, desc=f"{desc} ({method})", unit="chunk", total=-(-n // size), leave=False)
     pieces = []
     for start in starts:
         stop = min(start + size, n)
         index = np.minimum(np.arange(start, start + size), n - 1)  # pad with the last point
-        chunk = jax.tree.map(lambda x: x[index], flat)
-        out = jax.tree.map(lambda x: np.asarray(x)[: stop - start], kernel(chunk, basis))
+        chunk = devices.shard_batch(jax.tree.map(lambda x: x[index], flat))
+        out = jax.tree.map(lambda x: x[: stop - start], devices.gather(kernel(chunk, basis, sectors)))
         if on_chunk is not None:
             on_chunk(start, stop, out)
         pieces.append(out)
@@ -94,6 +146,7 @@ def solve(
     params: PumpParams,
     basis: PumpBasis,
     *,
+    method: str = "auto",
     memory_budget: float | None = None,
     progress: bool = False,
     on_chunk: Callable[[int, int, PumpObservables], None] | None = None,
@@ -103,6 +156,8 @@ def solve(
     Args:
         params: the parameters; every field may be an array (batch = their broadcast shape).
         basis: static structure from :func:`jaxmotor.pump.make_basis`.
+        method: ``"auto"`` (sectors when there is no disorder, else full), ``"sectors"`` or
+            ``"full"``; the result's ``method`` says which was used.
         memory_budget: bytes one chunk may use (default: half the machine's memory).
         progress: show a progress bar over chunks.
         on_chunk: called as ``on_chunk(start, stop, observables)`` with each finished chunk of the
@@ -112,16 +167,21 @@ def solve(
         :class:`PumpObservables` with numpy arrays of the batch shape (plus trailing axes).
     """
     return _run_chunked(
-        _observables_chunk, params, basis, memory_budget=memory_budget, progress=progress,
+        "observables", params, basis, method=method, memory_budget=memory_budget, progress=progress,
         on_chunk=on_chunk, desc="pump ED",
     )
 
 
 def spectrum(
-    params: PumpParams, basis: PumpBasis, *, memory_budget: float | None = None, progress: bool = False
+    params: PumpParams,
+    basis: PumpBasis,
+    *,
+    method: str = "auto",
+    memory_budget: float | None = None,
+    progress: bool = False,
 ) -> Float[np.ndarray, "*batch D"]:
     """All eigenvalues of H (ascending) at every parameter point (Fig. 2). Shape batch + (D,)."""
     return _run_chunked(
-        _spectrum_chunk, params, basis, memory_budget=memory_budget, progress=progress,
+        "spectrum", params, basis, method=method, memory_budget=memory_budget, progress=progress,
         on_chunk=None, desc="pump spectrum",
     )

@@ -59,7 +59,8 @@ class PumpSweep:
                                    for k in self.continuous})
             kwargs = {"method": self.fixed["method"]} if "method" in self.fixed else {}
             obs = solve(params, make_basis(self.fixed["L"], self.fixed["N"], S), memory_budget=memory_budget, **kwargs)
-            fields = {f.name: np.asarray(getattr(obs, f.name)) for f in dataclasses.fields(obs)}
+            fields = {f.name: np.asarray(getattr(obs, f.name)) for f in dataclasses.fields(obs)
+                      if not f.metadata.get("static", False)}
             if results is None:
                 results = {k: np.empty((n,) + v.shape[1:], dtype=v.dtype) for k, v in fields.items()}
             for k, v in fields.items():

@@ -114,12 +114,18 @@ def test_results_do_not_depend_on_the_chunk_size():
     basis = make_basis(6, 3, 1)
     params = PumpParams(omega=np.linspace(0.2, 2.0, 7), eta=0.95, disorder=np.linspace(0, 0.2, 6))
     whole = solve(params, basis)
-    one_at_a_time = solve(params, basis, memory_budget=1.0)  # budget below one point: chunks of 1
+    one_at_a_time = solve(params, basis, memory_budget=1.5 * _point_bytes(basis))  # chunks of 1
     three = solve(params, basis, memory_budget=3.5 * _point_bytes(basis))
     for other in (one_at_a_time, three):
         np.testing.assert_allclose(other.E, whole.E, atol=1e-12)
         np.testing.assert_allclose(other.delta_n, whole.delta_n, atol=1e-9)
         np.testing.assert_allclose(other.ph_gap, whole.ph_gap, atol=1e-9)
+
+
+def test_a_budget_below_one_point_is_refused_up_front():
+    basis = make_basis(6, 3, 1)
+    with pytest.raises(ValueError, match="L=6 is not allowed.*memory budget"):
+        solve(PumpParams(omega=0.3), basis, method="full", memory_budget=0.5 * _point_bytes(basis))
 
 
 def _point_bytes(basis):

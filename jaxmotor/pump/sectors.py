@@ -1,0 +1,301 @@
+"""Symmetry sectors of the clean pump: block-diagonalization by U = T₁ e^{iπS_z} (SPEC §1 "Symmetries").
+
+At zero disorder H commutes with U, translation by one site combined with a π rotation of the spin
+about z (T₂ = ±U² is included). U is a *monomial* matrix in the product basis |c, m⟩ (fermion
+configuration c, spin projection m): it maps each basis state to one other basis state times a
+phase, U|b⟩ = u_b |π(b)⟩. The orbits of π have lengths p dividing L, and U^L is the scalar u_L
+(π^L = 1, T₁^L = 1 for periodic fermions, e^{iπLS_z} = (±1)). The L eigenvalues of U are
+λ_k = λ₀ e^{2πik/L} with λ₀^L = u_L, k = 0..L-1, and an orbit of length p with accumulated phase
+Φ = u_{b₀}u_{π(b₀)}⋯ contributes the normalized state
+
+    |k, b₀⟩ = p^{-1/2} Σ_{j<p} λ_k^{-j} U^j |b₀⟩          (U|k, b₀⟩ = λ_k |k, b₀⟩)
+
+to every sector with λ_k^p = Φ. These states form orthonormal bases of the sectors (distinct orbits
+have disjoint supports). With H|b₀⟩ = Σ_b' h_b' |b'⟩ and [H, U] = 0,
+
+    ⟨k, a|H|k, b₀⟩ = √p_b₀ Σ_b' h_b' conj(⟨b'|k, a⟩),
+
+so each sector block follows from the few nonzeros of H's columns at the orbit representatives
+("records", built once per (L, N, S) in numpy). H's parameter dependence enters only through
+three coefficients (hopping, staggered hopping ⊗ S_x, staggered potential ⊗ S_y) and the
+diagonal -ω S_z, so the blocks of any parameter point are a scatter-add of the records inside
+``jit``.
+
+S_x and S_y anticommute with e^{iπS_z}, so they connect sector k to k + L/2 (λ → -λ).
+
+**Padding.** Sectors have unequal dimensions d_k ≤ d = max d_k. Each block is padded to d × d with
+zero off-diagonal entries and the value P = ‖H_k‖_F + 1 on the padding diagonal. The padded matrix
+is block-diagonal, and P exceeds the spectral norm of the physical block, so the two spectra are
+disjoint: the physical eigenpairs are exactly the d_k lowest of the padded matrix (eigenvectors
+zero on the padding rows) and the padding eigenpairs are (P, unit vectors). Nothing of the physics
+can change; ``tests/pump/test_sectors.py`` checks it.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Complex, Float, Int
+
+from .basis import PumpBasis, fermion_configurations
+from .hamiltonian import PumpParams, coupling
+from .observables import PumpObservables, as_matrix, observables_of_state, renormalized_frequency, select_state
+
+_PHASE_TOL = 1e-8
+
+# records' term ids: the coefficient of each term at a parameter point is given by `_coefficients`
+_HOP, _STAGGERED_HOP_SX, _POTENTIAL_SY = 0, 1, 2
+
+
+class PumpSectors(eqx.Module):
+    """The U-sector structure of one (L, N, S): orbit tables and the sparse records of H's blocks.
+
+    Attributes:
+        L, N, two_S: as in :class:`~jaxmotor.pump.PumpBasis`.
+        dims: dimension d_k of every sector k = 0..L-1 (static).
+        size: padded block size d = max d_k.
+        record_row, record_col, record_term: (L, R) positions and term ids of the block records
+            (padding records have value 0).
+        record_value: (L, R) their values (phase factors included).
+        sz: (L, d) S_z eigenvalue m of every sector basis state (0 on padding).
+        valid: (L, d) True on the physical (non-padding) basis states.
+        slot: (L, D) position of product basis state b's orbit in sector k, or d if its orbit does
+            not contribute to sector k.
+        amplitude: (L, D) ⟨b|k, slot⟩: the sector basis vectors in the product basis.
+    """
+
+    L: int = eqx.field(static=True)
+    N: int = eqx.field(static=True)
+    two_S: int = eqx.field(static=True)
+    dims: tuple[int, ...] = eqx.field(static=True)
+    record_row: Int[Array, "L R"]
+    record_col: Int[Array, "L R"]
+    record_term: Int[Array, "L R"]
+    record_value: Complex[Array, "L R"]
+    sz: Float[Array, "L d"]
+    valid: Bool[Array, "L d"]
+    slot: Int[Array, "L D"]
+    amplitude: Complex[Array, "L D"]
+
+    @property
+    def size(self) -> int:
+        return max(self.dims)
+
+    @property
+    def n_sectors(self) -> int:
+        return self.L
+
+
+def translation_action(basis: PumpBasis) -> tuple[np.ndarray, np.ndarray]:
+    """U = T₁ e^{iπS_z} on the product basis: U|b⟩ = phase[b] |target[b]⟩.
+
+    T₁ moves every fermion one site on (c†_j → c†_{j+1}); in the Fock order c†₁⋯c†_L|0⟩ a fermion
+    wrapping from site L to site 1 passes the N-1 others: sign (-1)^(N-1).
+    """
+    L, N, M = basis.L, basis.N, basis.n_spin
+    configs = fermion_configurations(L, N)
+    full = (1 << L) - 1
+    moved = ((configs << 1) | (configs >> (L - 1))) & full
+    c_target = np.searchsorted(configs, moved)
+    c_sign = np.where((configs >> (L - 1)) & 1, (-1.0) ** (N - 1), 1.0)
+    m = basis.S - np.arange(M)
+    s_phase = np.exp(1j * np.pi * m)
+    target = (c_target[:, None] * M + np.arange(M)[None, :]).reshape(-1)
+    phase = (c_sign[:, None] * s_phase[None, :]).reshape(-1)
+    return target, phase
+
+
+def _orbits(target: np.ndarray, phase: np.ndarray, L: int):
+    """Orbits of U on the product basis.
+
+    Returns (orbit_of, position, accumulated, reps, length, cycle): the orbit index of every product
+    state b, its position j and phase φ in U^j|rep⟩ = φ|b⟩ (rep = the orbit's smallest index), and
+    per orbit its representative, length p and accumulated phase Φ (U^p|rep⟩ = Φ|rep⟩).
+    """
+    D = target.size
+    rep, cur = np.arange(D), np.arange(D)
+    for _ in range(L - 1):
+        cur = target[cur]
+        rep = np.minimum(rep, cur)
+    reps = np.unique(rep)
+    position = np.full(D, -1, dtype=np.int64)
+    accumulated = np.zeros(D, dtype=complex)
+    length = np.zeros(reps.size, dtype=np.int64)
+    cycle = np.zeros(reps.size, dtype=complex)
+    cur, acc = reps.copy(), np.ones(reps.size, dtype=complex)
+    for j in range(L):
+        open_ = length == 0
+        position[cur[open_]] = j
+        accumulated[cur[open_]] = acc[open_]
+        acc = acc * phase[cur]
+        cur = target[cur]
+        closes = open_ & (cur == reps)
+        length[closes] = j + 1
+        cycle[closes] = acc[closes]
+    return np.searchsorted(reps, rep), position, accumulated, reps, length, cycle
+
+
+def _kron_coo(a: np.ndarray, b: np.ndarray, M: int):
+    """Nonzeros (rows, cols, values) of the Kronecker product a ⊗ b (b is M × M)."""
+    ra, ca = np.nonzero(a)
+    rb, cb = np.nonzero(b)
+    va, vb = a[ra, ca], b[rb, cb]
+    rows = (ra[:, None] * M + rb[None, :]).reshape(-1)
+    cols = (ca[:, None] * M + cb[None, :]).reshape(-1)
+    return rows, cols, (va[:, None] * vb[None, :]).reshape(-1)
+
+
+def _build(basis: PumpBasis) -> PumpSectors:
+    L, N, M = basis.L, basis.N, basis.n_spin
+    target, phase = translation_action(basis)
+    orbit_of, position, accumulated, reps, p_orbit, cycle = _orbits(target, phase, L)
+    scalar = cycle ** (L // p_orbit)  # U^L = Φ^(L/p) must be one scalar on every orbit
+    if not np.allclose(scalar, scalar[0], atol=_PHASE_TOL):
+        raise RuntimeError("U^L is not a scalar: the translation action is inconsistent")
+    lam = np.exp(1j * np.angle(scalar[0]) / L) * np.exp(2j * np.pi * np.arange(L) / L)  # λ_k
+    # orbit o contributes to sector k iff λ_k^p = Φ
+    allowed = np.abs(lam[:, None] ** p_orbit[None, :] - cycle[None, :]) < _PHASE_TOL  # (L, orbits)
+    dims = tuple(int(n) for n in allowed.sum(axis=1))
+    d = max(dims)
+    length = p_orbit[orbit_of]  # orbit length of every product state
+    index_in_sector = np.where(allowed, np.cumsum(allowed, axis=1) - 1, d)  # (L, orbits)
+
+    slot = index_in_sector[:, orbit_of]  # (L, D)
+    amp = lam[:, None] ** (-position[None, :]) * accumulated[None, :] / np.sqrt(length)[None, :]
+    amplitude = np.where(slot < d, amp, 0.0)
+
+    sz = np.zeros((L, d))
+    valid = np.arange(d)[None, :] < np.array(dims)[:, None]
+    m_of_orbit = basis.S - (reps % M)
+    for k in range(L):
+        sz[k, : dims[k]] = m_of_orbit[allowed[k]]
+
+    eye_m = np.eye(M)
+    potential = np.diag(np.asarray(basis.occupations) @ np.asarray(basis.stagger))
+    terms = [
+        (_HOP, _kron_coo(np.asarray(basis.forward_uniform), eye_m, M)),
+        (_STAGGERED_HOP_SX, _kron_coo(np.asarray(basis.forward_staggered), np.asarray(basis.sx), M)),
+        (_POTENTIAL_SY, _kron_coo(potential, np.asarray(basis.sy), M)),
+    ]
+    per_sector = [[] for _ in range(L)]
+    is_rep = np.zeros(target.size, dtype=bool)
+    is_rep[reps] = True
+    for term, (rows, cols, vals) in terms:
+        keep = is_rep[cols]
+        rows, cols, vals = rows[keep], cols[keep], vals[keep]
+        o_row, o_col = orbit_of[rows], orbit_of[cols]
+        base = vals * np.conj(accumulated[rows]) * np.sqrt(length[cols] / length[rows])
+        for k in range(L):
+            ok = allowed[k, o_row] & allowed[k, o_col]
+            value = base[ok] * lam[k] ** position[rows[ok]]
+            per_sector[k].append((index_in_sector[k, o_row[ok]], index_in_sector[k, o_col[ok]],
+                                  np.full(ok.sum(), term), value))
+    width = max(sum(len(r[0]) for r in recs) for recs in per_sector)
+    record = {name: np.zeros((L, width), dtype=dtype) for name, dtype in
+              (("row", np.int32), ("col", np.int32), ("term", np.int32), ("value", complex))}
+    for k, recs in enumerate(per_sector):
+        for i, name in enumerate(("row", "col", "term", "value")):
+            joined = np.concatenate([r[i] for r in recs])
+            record[name][k, : joined.size] = joined
+    return PumpSectors(
+        L=L, N=N, two_S=basis.two_S, dims=dims,
+        record_row=jnp.asarray(record["row"]), record_col=jnp.asarray(record["col"]),
+        record_term=jnp.asarray(record["term"]), record_value=jnp.asarray(record["value"]),
+        sz=jnp.asarray(sz), valid=jnp.asarray(valid),
+        slot=jnp.asarray(slot.astype(np.int32)), amplitude=jnp.asarray(amplitude),
+    )
+
+
+_CACHE: dict[tuple[int, int, int], PumpSectors] = {}
+
+
+def make_sectors(basis: PumpBasis) -> PumpSectors:
+    """The U-sector structure of ``basis``'s (L, N, S), built once per process and cached."""
+    key = (basis.L, basis.N, basis.two_S)
+    if key not in _CACHE:
+        _CACHE[key] = _build(basis)
+    return _CACHE[key]
+
+
+def _coefficients(params: PumpParams, basis: PumpBasis) -> Complex[Array, "3"]:
+    """Coefficients of the record terms; H_k = X + X† - ω S_z with X the scatter of the records.
+
+    The staggered potential Δg P⊗S_y is Hermitian: its records carry half of it into X.
+    """
+    g = coupling(params, basis)
+    phase = jnp.exp(1j * params.flux)
+    return jnp.stack([-0.5 * params.J * phase, -0.5 * params.J * g * phase, 0.5 * params.Delta * g + 0j])
+
+
+def sector_hamiltonians(params: PumpParams, basis: PumpBasis, sectors: PumpSectors) -> Complex[Array, "L d d"]:
+    """The padded blocks H_k (k = 0..L-1) of one clean parameter point (padding: module docstring)."""
+    coef = _coefficients(params, basis)
+    d = sectors.size
+
+    def block(row, col, term, value, sz, valid):
+        x = jnp.zeros((d, d), dtype=complex).at[row, col].add(coef[term] * value)
+        h = x + jnp.conj(x).T - params.omega * jnp.diag(sz)
+        pad = jnp.sqrt(jnp.sum(jnp.abs(h) ** 2)) + 1.0
+        return h + jnp.diag(jnp.where(valid, 0.0, pad))
+
+    return jax.vmap(block)(sectors.record_row, sectors.record_col, sectors.record_term,
+                           sectors.record_value, sectors.sz, sectors.valid)
+
+
+def to_product(sectors: PumpSectors, k, vector: Complex[Array, " d"]) -> Complex[Array, " D"]:
+    """A vector of sector k in the product basis |c, m⟩ (fermion-major)."""
+    padded = jnp.concatenate([vector, jnp.zeros(1, dtype=vector.dtype)])
+    return sectors.amplitude[k] * padded[sectors.slot[k]]
+
+
+def to_sectors(sectors: PumpSectors, vector: Complex[Array, " D"]) -> Complex[Array, "L d"]:
+    """The components ⟨k, a|v⟩ of a product-basis vector in every sector."""
+    d = sectors.size
+
+    def one(slot, amplitude):
+        return jax.ops.segment_sum(jnp.conj(amplitude) * vector, slot, num_segments=d + 1)[:d]
+
+    return jax.vmap(one)(sectors.slot, sectors.amplitude)
+
+
+def sector_spectrum(
+    params: PumpParams, basis: PumpBasis, sectors: PumpSectors, eigh
+) -> tuple[Float[Array, "L d"], Complex[Array, "L d d"]]:
+    """Eigenpairs of every padded block (ascending per sector; physical ones first, see Padding)."""
+    return jax.vmap(eigh)(sector_hamiltonians(params, basis, sectors))
+
+
+def physical_eigenvalues(sectors: PumpSectors, evals: Float[Array, "L d"]) -> Float[Array, " D"]:
+    """The D physical eigenvalues of all sectors, ascending (the full spectrum)."""
+    dim = sum(sectors.dims)
+    return jnp.sort(jnp.where(sectors.valid, evals, jnp.inf).reshape(-1))[:dim]
+
+
+def observables_from_sectors(
+    params: PumpParams,
+    basis: PumpBasis,
+    sectors: PumpSectors,
+    evals: Float[Array, "L d"],
+    evecs: Complex[Array, "L d d"],
+) -> PumpObservables:
+    """The selected state (minimal E' over all sectors, Eq. 11) and all its observables.
+
+    The state goes back to the product basis for the currents, gaps and moments; ω̃ uses the lines
+    ⟨m|S_x|n⟩ of every sector (only sector k + L/2 carries weight).
+    """
+    sz = jnp.einsum("kan,ka->kn", jnp.abs(evecs) ** 2, sectors.sz)
+    selection = jnp.where(sectors.valid, evals + params.omega * sz, jnp.inf).reshape(-1)
+    n, margin = select_state(selection)
+    k, i = jnp.divmod(n, sectors.size)
+    psi = as_matrix(to_product(sectors, k, evecs[k][:, i]), basis)
+    energy = evals[k, i]
+    sx_psi = to_sectors(sectors, (psi @ basis.sx.T).reshape(-1))
+    weights = jnp.abs(jnp.einsum("kan,ka->kn", jnp.conj(evecs), sx_psi)) ** 2
+    weights = jnp.where(sectors.valid, weights, 0.0).reshape(-1)
+    below = jnp.sum(jnp.where(sectors.valid, evals < energy, False))  # index in the full spectrum
+    return observables_of_state(
+        params, basis, psi, energy=energy, E_prime=selection[n], margin=margin, index=below,
+        omega_tilde=renormalized_frequency(evals.reshape(-1), n, weights), method="sectors",
+    )
