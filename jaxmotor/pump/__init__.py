@@ -11,7 +11,12 @@ from .hamiltonian import (
 )
 from .observables import PumpObservables as PumpObservables
 from .spectrum import solve as solve, spectrum as spectrum
-from .meanfield import MeanFieldConfig as MeanFieldConfig, MeanFieldResult as MeanFieldResult, meanfield as meanfield
+from .meanfield import (
+    MeanFieldConfig as MeanFieldConfig,
+    MeanFieldResult as MeanFieldResult,
+    lower_transition as lower_transition,
+    meanfield as meanfield,
+)
 from .topology import (
     ChernResult as ChernResult,
     band_energy as band_energy,

@@ -57,6 +57,7 @@ from .hamiltonian import PumpParams
 _W1 = 1.0 / (2.0 - 2.0 ** (1.0 / 3.0))
 _W0 = 1.0 - 2.0 * _W1
 _REVOLUTION_TOL = 1e-9
+_MAX_STEPS = 10**7
 
 
 class MeanFieldConfig(eqx.Module):
@@ -339,8 +340,32 @@ def meanfield(params: PumpParams, config: MeanFieldConfig = MeanFieldConfig()) -
     S = jnp.broadcast_to(jnp.asarray(config.S, dtype=float), shape).ravel()
     theta0 = jnp.broadcast_to(jnp.asarray(config.theta0, dtype=float), shape).ravel()
     n_steps, save_every = config.steps(params.omega)
+    if n_steps > _MAX_STEPS:
+        fail("omega", np.min(np.abs(np.asarray(params.omega))),
+             f"needs {n_steps} steps of dt <= {config.dt} for {config.periods} periods (at most {_MAX_STEPS})")
     result = _run_batch(flat, S, theta0, config, n_steps, save_every)
     return jax.tree_util.tree_map(lambda a: a.reshape(shape + a.shape[1:]), result)
+
+
+def lower_transition(omega, encircles) -> np.ndarray:
+    """Lower transition ω_min on a grid: the smallest ω from which on every larger ω encircles.
+
+    Args:
+        omega: increasing grid of ω > 0, shape (n,).
+        encircles: :attr:`MeanFieldResult.encircles` on that grid, shape (..., n).
+
+    Returns:
+        ω_min, shape (...); NaN where the largest ω does not encircle. The transition lies between
+        the returned grid point and the one below it (a resolution of one grid step).
+    """
+    omega = np.asarray(omega, dtype=float)
+    enc = np.asarray(encircles, dtype=bool)
+    if omega.ndim != 1 or enc.shape[-1:] != omega.shape or np.any(np.diff(omega) <= 0):
+        fail("omega", omega, "expected an increasing 1-D grid matching the last axis of encircles")
+    # index of the first point of the final run of True values
+    tail_false = np.where(~enc, np.arange(omega.size), -1).max(axis=-1)
+    first = tail_false + 1
+    return np.where(first < omega.size, omega[np.minimum(first, omega.size - 1)], np.nan)
 
 
 __all__ = [
@@ -349,6 +374,7 @@ __all__ = [
     "bond_currents",
     "energy",
     "ground_state_density",
+    "lower_transition",
     "meanfield",
     "single_particle_hamiltonian",
     "single_particle_terms",

@@ -113,6 +113,8 @@ def chern_number(eta, J=1.0, Delta=1.0, *, n_k: int = 48, n_phi: int = 48) -> Ch
     """
     for name, v in (("eta", eta), ("J", J), ("Delta", Delta)):
         check_finite(name, v)
+        if np.any(np.asarray(v) == 0):
+            fail(name, v, "must be nonzero: the band gap of Eq. 27 closes and C is undefined")
     n_k, n_phi = _check_grid(n_k, n_phi)
     eta, J, Delta = jnp.broadcast_arrays(*(jnp.asarray(v, dtype=float) for v in (eta, J, Delta)))
     shape = eta.shape

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxmotor.pump import MeanFieldConfig, PumpParams, make_basis, meanfield
+from jaxmotor.pump import MeanFieldConfig, PumpParams, lower_transition, make_basis, meanfield
 from jaxmotor.pump.hamiltonian import hopping_factors, onsite_energies
 from jaxmotor.pump.meanfield import bond_currents, energy, ground_state_density, single_particle_hamiltonian
 from jaxmotor.pump.topology import chern_number, pumped_charge_adiabatic
@@ -109,24 +109,24 @@ def test_lower_transition_moves_as_one_over_S(S_small):
     S = np.array([[S_small], [2 * S_small]])
     res = meanfield(PumpParams(omega=x[None, :] / S), MeanFieldConfig(S=S, periods=4, n_saved=50))
     enc = np.asarray(res.encircles)
-    first = np.argmax(enc, axis=1)
-    for row, i in zip(enc, first):
-        assert i > 0 and np.all(row[i:]) and not np.any(row[:i])  # one sharp transition
-    omega_min = x[first] / S[:, 0]
+    x_min = lower_transition(x, enc)  # in units of ωS
+    for row in enc:
+        assert row[0] == 0 and np.all(np.diff(row.astype(int)) >= 0)  # one sharp transition
+    omega_min = x_min / S[:, 0]
     assert omega_min[0] / omega_min[1] == pytest.approx(2.0, abs=0.1)
-    assert np.all((x[first] > 1.75) & (x[first] < 2.0))
+    assert np.all((x_min > 1.75) & (x_min < 2.0))
     assert np.all(np.isnan(np.asarray(res.pumped_charge_per_period)[~enc]))
     np.testing.assert_allclose(np.asarray(res.pumped_charge_per_period)[enc], 1.0, atol=0.05)
 
 
-def test_batch_over_omega_and_eta_equals_single_runs():
-    omega, eta = np.array([0.3, 0.6]), np.array([[0.7], [0.95]])
-    cfg = MeanFieldConfig(S=6.0, periods=2, n_saved=20)
-    batch = meanfield(PumpParams(omega=omega, eta=eta), cfg)
-    assert batch.spin.shape == (2, 2, 21, 3) and batch.pumped_charge_per_period.shape == (2, 2)
-    single = meanfield(PumpParams(omega=0.3, eta=0.95), cfg)  # the smallest ω sets the steps: same dt
+def test_batch_over_omega_and_eta_equals_single_runs(energy_runs):
+    omega, eta = np.array([0.25, 0.5]), np.array([[0.7], [0.95]])
+    batch = meanfield(PumpParams(omega=omega, eta=eta), MeanFieldConfig(S=10.0, periods=2, dt=0.1, n_saved=100))
+    assert batch.spin.shape == (2, 2, 101, 3) and batch.pumped_charge_per_period.shape == (2, 2)
+    single = energy_runs[4, 0.1]  # ω = 0.25, η = 0.95; the smallest ω of the batch sets the same steps
     np.testing.assert_allclose(batch.spin[1, 0], single.spin, atol=1e-12)
     np.testing.assert_allclose(batch.charge[1, 0], single.charge, atol=1e-12)
+    assert not np.allclose(batch.spin[0, 0], single.spin, atol=1e-3)  # η matters
 
 
 def test_initial_state_is_the_filled_lower_band_with_the_spin_along_theta0():
@@ -144,6 +144,12 @@ def test_initial_state_is_the_filled_lower_band_with_the_spin_along_theta0():
 def test_bad_config_raises_value_error_naming_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=f"^{name}="):
         MeanFieldConfig(**kwargs)
+
+
+def test_lower_transition_is_the_start_of_the_last_encircling_run():
+    omega = np.array([0.1, 0.2, 0.3, 0.4])
+    enc = np.array([[False, True, False, True], [False, False, False, False], [True, True, True, True]])
+    np.testing.assert_array_equal(lower_transition(omega, enc), [0.4, np.nan, 0.1])
 
 
 def test_zero_omega_is_rejected():
