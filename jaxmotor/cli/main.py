@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from . import motor as motor_cli
-from . import pump_dynamics, pump_ed, sweep
+from . import pump_dynamics, pump_ed, pump_figures, sweep
 from ._common import OneLineParser, one_line
 
 _DESCRIPTION = """\
@@ -45,6 +45,7 @@ def build_parser() -> OneLineParser:
                              description="The autonomous topological pump (spin-Rice-Mele ring).")
     pump_commands = pump.add_subparsers(dest="command", metavar="COMMAND", required=True)
     pump_ed.register(pump_commands)
+    pump_figures.register(pump_commands)
     pump_dynamics.register(pump_commands)
     motor = models.add_parser("motor", help="the Thouless motor (Langevin ensembles)",
                               description="The Thouless motor (Langevin dynamics with memory friction and colored noise).")

@@ -24,3 +24,20 @@ from .topology import (
     chern_number as chern_number,
     pumped_charge_adiabatic as pumped_charge_adiabatic,
 )
+from .phase import (
+    PhaseDiagram as PhaseDiagram,
+    analyze as analyze_phase,
+    fit_inverse_spin as fit_inverse_spin,
+    phase_diagram as phase_diagram,
+    transitions as transitions,
+)
+from .correlations import (
+    SpinCorrelations as SpinCorrelations,
+    dominant_frequency as dominant_frequency,
+    spin_correlations as spin_correlations,
+)
+from .disorder import (
+    DisorderResult as DisorderResult,
+    disorder_average as disorder_average,
+    disorder_realizations as disorder_realizations,
+)
