@@ -1,4 +1,4 @@
-"""``jaxmotor motor run | loadcurve | transient``: Langevin ensembles of the Thouless motor."""
+"""``jaxmotor motor run | loadcurve | transient | optimize``: Langevin ensembles of the Thouless motor."""
 
 from __future__ import annotations
 
@@ -214,6 +214,101 @@ def _transient(args) -> int:
     return 0
 
 
+_OVER = {"load": "F_load", "V": "V", "K": "K", "inertia": "inertia", "temperature": "temperature"}
+
+
+def _design_names(args) -> list[str]:
+    from ..motor.design import harmonic_names
+
+    names = []
+    for item in (x.strip() for x in args.over.split(",")):
+        if item == "harmonics":
+            names += harmonic_names(args.harmonics)
+        elif item in _OVER:
+            names.append(_OVER[item])
+        else:
+            raise ValueError(f"--over={args.over!r} is not allowed: {item!r} is not one of "
+                             f"{', '.join([*_OVER, 'harmonics'])} (a comma list)")
+    if len(set(names)) != len(names):
+        raise ValueError(f"--over={args.over!r} is not allowed: a parameter is named twice")
+    return names
+
+
+def _optimize(args) -> int:
+    import optax
+
+    from ..motor import MotorParams
+    from ..motor import closed_forms as cf
+    from ..motor import design
+    from ..optimize import optimize
+
+    from .._validate import check_range
+
+    names = _design_names(args)
+    check_range("--learning-rate", args.learning_rate, low=0.0, low_inclusive=False)
+    check_range("--harmonic-learning-rate", args.harmonic_learning_rate, low=0.0, low_inclusive=False)
+    check_range("--gtol", args.gtol, low=0.0)
+    if args.objective == "efficiency" and args.min_power is None:
+        raise ValueError("--min-power=None is not allowed: --objective efficiency needs a required output power > 0 "
+                         "(alone the efficiency grows to 1 at the stall load, where the motor stops)")
+    if args.objective == "power" and args.min_power is not None:
+        raise ValueError(f"--min-power={args.min_power} is not allowed: only with --objective efficiency")
+    load = args.load if args.load is not None else args.V / (8 * np.pi)
+    base = MotorParams(K=args.K, V=args.V, F_load=load, inertia=args.inertia, temperature=args.temperature,
+                       tau=args.tau, noise=args.noise, cutoff=args.cutoff)
+    settings = dict(dt=args.dt, time=args.time, trajectories=args.trajectories, burn_in=args.burn_in)
+    if args.objective == "power":
+        objective = design.power_objective(base, **settings)
+    else:
+        objective = design.efficiency_at_min_power_objective(base, args.min_power, penalty=args.penalty, **settings)
+    start = {"F_load": load, "V": args.V, "K": args.K, "inertia": args.inertia, "temperature": args.temperature}
+    init = {name: float(start.get(name, 0.0)) for name in names}
+    if args.optimizer == "lbfgs":
+        optimizer = optax.lbfgs(learning_rate=args.learning_rate, linesearch=None)
+    else:
+        optimizer = design.design_optimizer(names, args.steps, learning_rate=args.learning_rate,
+                                            harmonic_learning_rate=args.harmonic_learning_rate)
+    key = _key(args)
+    t0 = time.perf_counter()
+    result = optimize(objective, init, maximize=True, constraints=design.default_constraints(names),
+                      optimizer=optimizer, steps=args.steps, key=key, common_random_numbers=not args.fresh_keys,
+                      gtol=args.gtol, progress=not (args.json or args.quiet))
+    elapsed = time.perf_counter() - t0
+    final = design.steady_power(base, result.params, key, design.ensemble(base, **settings))
+    res, params = final["results"], design.with_design(base, result.params)
+    leads = args.tau is not None
+    record = {
+        "objective": args.objective, "over": names, "min_power": args.min_power,
+        "F_load": float(params.F_load), "V": float(params.V), "K": float(params.K),
+        "inertia": float(params.inertia), "temperature": float(params.temperature),
+        "harmonics": {n: result.params[n] for n in names if n not in _OVER.values()},
+        "power_out": float(final["power_out"]), "power_out_err": float(params.F_load * res.mean_velocity_err),
+        "efficiency": float(final["efficiency"]), "mean_velocity": float(res.mean_velocity),
+        "mean_velocity_err": float(res.mean_velocity_err), "objective_value": result.objective,
+        "iterations": result.iterations, "converged": result.converged,
+        "max_power_load_closed_form": float(cf.max_power_load(params.V)),
+        "max_power_closed_form": float(cf.max_power(params.V, params.K, leads)),
+        "tau": args.tau, "noise": args.noise, "cutoff": args.cutoff, "trajectories": args.trajectories,
+        "time": args.time, "dt": args.dt, "seed": args.seed, "rng": args.rng, "optimizer": args.optimizer,
+        "common_random_numbers": not args.fresh_keys, "wall_time_s": elapsed,
+        "history": {"objective": result.history["objective"], "grad_norm": result.history["grad_norm"],
+                    "params": result.history["params"]},
+    }
+    if not args.no_plot:
+        from ..plots import optimize as optimize_plots
+
+        out = output_dir(args.out)
+        title = f"maximize {args.objective}" + (f" at P >= {args.min_power:g}" if args.min_power else "")
+        record["plot"] = str(optimize_plots.history(result, path=out / "motor_optimize_history.png", title=title))
+    if args.json:
+        print_json(record)
+    else:
+        for k, v in record.items():
+            if k != "history":
+                print(f"{k:>28} = {v}")
+    return 0
+
+
 def register(commands) -> None:
     """Add the Langevin subcommands to ``jaxmotor motor``."""
     fmt = argparse.RawDescriptionHelpFormatter
@@ -258,3 +353,42 @@ def register(commands) -> None:
     trans.add_argument("--record-every", type=int, default=None, help="steps between samples (default: ~400 samples)")
     add_output_options(trans, "jaxmotor-out/motor-transient")
     trans.set_defaults(func=_transient)
+
+    opt = commands.add_parser(
+        "optimize", help="maximize output power or efficiency by gradient", formatter_class=fmt,
+        description="Maximize the ensemble-mean output power (--objective power) or the efficiency at a "
+        "required output power (--objective efficiency --min-power P, a quadratic penalty) over the "
+        "parameters in --over, by pathwise gradients through the Langevin ensemble (optax; the noise is "
+        "drawn from fixed keys unless --fresh-keys). Output power of a theta-periodic load "
+        "F(theta) = F_load + sum_n a_n cos(n theta) + b_n sin(n theta): F_load <theta'> (the harmonics do no "
+        "net work per turn), so the efficiency is 2 pi F_load/V. Prints the optimum with its closed-form "
+        "reference (F* = V/4pi, P* = 2 pi K_eff (V/4pi)^2) and writes the history plot "
+        "DIR/motor_optimize_history.png.\n\n" + _MODEL_HELP,
+        epilog="example: jaxmotor motor optimize --objective power --over load --V 1 --K 0.5 --tau 2 "
+        "--temperature 0.1 --seed 0 --json")
+    add_model_options(opt, load=False)
+    opt.set_defaults(trajectories=64, dt=0.05)
+    opt.add_argument("--load", type=float, default=None, help="starting load F_load (default V/8pi)")
+    opt.add_argument("--time", type=float, default=200.0, help="simulated time per evaluation (default 200)")
+    d = opt.add_argument_group("design")
+    d.add_argument("--objective", choices=("power", "efficiency"), default="power",
+                   help="maximize output power, or efficiency at --min-power (default power)")
+    d.add_argument("--over", default="load",
+                   help="comma list of parameters to optimize: load, V, K, inertia, temperature, harmonics "
+                   "(the Fourier coefficients a_n, b_n of the load; default load)")
+    d.add_argument("--harmonics", type=int, default=2, help="number of load harmonics with --over harmonics (default 2)")
+    d.add_argument("--min-power", type=float, default=None, help="required output power (with --objective efficiency)")
+    d.add_argument("--penalty", type=float, default=1e3,
+                   help="weight of the quadratic penalty max(0, 1 - P/P_min)^2 (default 1000)")
+    d.add_argument("--optimizer", choices=("adam", "lbfgs"), default="adam",
+                   help="adam with a cosine-decayed step (default) or L-BFGS without line search")
+    d.add_argument("--learning-rate", type=float, default=0.03,
+                   help="adam: step of the positive fields in softplus^-1 variables (a relative step; default "
+                   "0.03: larger steps overshoot into the --min-power penalty); lbfgs: use 1")
+    d.add_argument("--harmonic-learning-rate", type=float, default=0.005, help="step of a_n, b_n (default 0.005)")
+    d.add_argument("--steps", type=int, default=100, help="optimizer steps (default 100)")
+    d.add_argument("--gtol", type=float, default=0.0, help="stop when the gradient norm is below this (default 0)")
+    d.add_argument("--fresh-keys", action="store_true",
+                   help="new noise every step (stochastic gradient) instead of common random numbers")
+    add_output_options(opt, "jaxmotor-out/motor-optimize")
+    opt.set_defaults(func=_optimize)
