@@ -82,7 +82,7 @@ def with_design(base: MotorParams, design: dict) -> MotorParams:
             old = getattr(base, field)
             coefficients = [harmonics.get((letter, n), old[n - 1] if old is not None and n <= old.shape[-1] else 0.0)
                             for n in range(1, count + 1)]
-            fields[field] = jnp.stack([jnp.asarray(c, dtype=float) for c in coefficients])
+            fields[field] = jnp.stack(jnp.broadcast_arrays(*coefficients), axis=-1).astype(float)
     return eqx.tree_at(lambda p: [getattr(p, k) for k in fields], base, list(fields.values()),
                        is_leaf=lambda x: x is None)
 

@@ -1,0 +1,153 @@
+"""Cost of pathwise gradients through the motor ensemble, and of the design optimization.
+
+    python benchmarks/bench_motor_gradients.py [--trajectories 128] [--repeats 3]
+
+(a) gradient versus forward run: ``jax.grad`` of the ensemble-mean output power with respect to all
+    scalar parameters and two load harmonics (F_load, V, K, I, T, a₁, b₁), against the forward
+    simulation alone, for a constant load and a θ-dependent one (white noise, no leads; ``paper``
+    noise with leads), dt = 0.05, 10⁴ steps. Compiled first, best of ``repeats``, block_until_ready.
+(b) backward-pass memory: XLA's compiled ``memory_analysis()`` (temporary buffers) of the forward
+    and of the gradient function, for 10⁴ and 10⁵ steps: the record scan is checkpointed, so the
+    backward memory must not grow with the number of steps.
+(c) part 3 of the design issue: maximize the output power over a constant load from 3 random starts
+    (white noise, T = 0.01, with and without leads, L-BFGS as in tests/motor/test_design.py): time
+    per optimizer step (value_and_grad) and total wall time to converge (|∇| < 1e-9), F*, P*, η
+    against V/4π, Eq. 41 and 1/2.
+Writes benchmarks/results/motor_gradients_cpu.json (or _<backend>) with the machine and versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import jaxmotor  # noqa: F401  (float64)
+from jaxmotor.motor import MotorParams, noise_plan, simulate
+from jaxmotor.motor import closed_forms as cf
+from jaxmotor.motor.design import ensemble, power_objective, simulate_design
+from jaxmotor.optimize import optimize
+from jaxmotor.store import provenance
+
+DT = 0.05
+CASES = {"infinite_LL_white": dict(tau=None, noise="white"), "leads_paper": dict(tau=2.0, noise="paper")}
+
+
+def _best(fn, repeats):
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def _power_fn(case, harmonics, steps, trajectories):
+    x0 = jnp.array([0.05, 1.0, 0.5, 1.0, 0.1, 0.01, 0.01])
+
+    def params(x):
+        extra = dict(load_cos=x[5:6], load_sin=x[6:7]) if harmonics else {}
+        return MotorParams(F_load=x[0], V=x[1], K=x[2], inertia=x[3], temperature=x[4], **case, **extra)
+
+    plan = noise_plan(params(x0), DT)
+    key = jax.random.key(0)
+
+    def power(x):
+        return simulate(params(x), key, dt=DT, time=steps * DT, trajectories=trajectories, burn_in=10.0,
+                        plan=plan).power_out
+
+    return power, x0
+
+
+def gradient_cost(trajectories, repeats):
+    out = {}
+    for name, case in CASES.items():
+        for harmonics in (False, True):
+            power, x0 = _power_fn(case, harmonics, 10_000, trajectories)
+            fwd, grad = jax.jit(power), jax.jit(jax.grad(power))
+            t_fwd = _best(lambda: fwd(x0).block_until_ready(), repeats)
+            t_grad = _best(lambda: grad(x0).block_until_ready(), repeats)
+            label = f"{name}_{'harmonic' if harmonics else 'constant'}_load"
+            out[label] = {"forward_s": t_fwd, "gradient_s": t_grad, "gradient_over_forward": t_grad / t_fwd}
+            print(label, out[label], flush=True)
+    return out
+
+
+def backward_memory(trajectories):
+    out = {}
+    for name, case in CASES.items():
+        for steps in (10_000, 100_000):
+            power, x0 = _power_fn(case, True, steps, trajectories)
+            mem = {}
+            for label, fn in (("forward", jax.jit(power)), ("gradient", jax.jit(jax.grad(power)))):
+                analysis = fn.lower(x0).compile().memory_analysis()
+                mem[f"{label}_temp_bytes"] = int(analysis.temp_size_in_bytes)
+            out[f"{name}_{steps}_steps"] = {"steps": steps, "trajectories": trajectories, **mem}
+            print(name, steps, mem, flush=True)
+    return out
+
+
+def design_convergence():
+    V, K = 1.0, 0.5
+    settings = dict(dt=0.05, time=300.0, trajectories=128)
+    out = {}
+    for name, tau in (("infinite_LL", None), ("leads", 2.0)):
+        leads = tau is not None
+        base = MotorParams(K=K, V=V, inertia=0.5, temperature=0.01, noise="white", tau=tau)
+        objective = power_objective(base, **settings)
+        key = jax.random.key(1)
+        step = jax.jit(jax.value_and_grad(lambda d: objective(d, key)))
+        d0 = {"F_load": jnp.asarray(0.05)}
+        jax.block_until_ready(step(d0))
+        t_step = _best(lambda: jax.block_until_ready(step(d0)), 3)
+        runs = []
+        for start in V / (4 * np.pi) * np.random.default_rng(7).uniform(0.3, 1.7, 3):
+            t0 = time.perf_counter()
+            result = optimize(objective, {"F_load": float(start)}, maximize=True, key=key, steps=40, gtol=1e-9,
+                              optimizer=optax.lbfgs(learning_rate=1.0, linesearch=None))
+            runs.append({"start": float(start), "F_load": result.params["F_load"], "iterations": result.iterations,
+                         "converged": result.converged, "wall_s": time.perf_counter() - t0})
+        found = runs[0]["F_load"]
+        res = simulate_design(base, {"F_load": jnp.asarray(found)}, key, ensemble(base, **settings))
+        out[name] = {
+            "seconds_per_step_value_and_grad": t_step, "runs": runs,
+            "F_found": found, "F_closed_form": float(cf.max_power_load(V)),
+            "F_relative_error": found / float(cf.max_power_load(V)) - 1,
+            "P_found": float(res.power_out), "P_err": float(res.power_out_err),
+            "P_closed_form_eq41": float(cf.max_power(V, K, leads)),
+            "efficiency_found": float(res.efficiency), "efficiency_closed_form": cf.efficiency_at_max_power(),
+            "settings": {**settings, "K": K, "V": V, "inertia": 0.5, "temperature": 0.01, "noise": "white",
+                         "tau": tau},
+        }
+        print(name, json.dumps(out[name]), flush=True)
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trajectories", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    record = {"benchmark": "pathwise gradients through the motor ensemble and design optimization",
+              "dt": DT, "dtype": "float64", "cpu_count": os.cpu_count(), "trajectories": args.trajectories,
+              "optax_version": optax.__version__, **provenance()}
+    record["gradient_cost_10000_steps"] = gradient_cost(args.trajectories, args.repeats)
+    record["backward_memory"] = backward_memory(args.trajectories)
+    record["design_max_power"] = design_convergence()
+    out = Path(args.out or Path(__file__).parent / "results" / f"motor_gradients_{jax.default_backend()}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=1) + "\n")
+    print("wrote", out)
+
+
+if __name__ == "__main__":
+    main()
