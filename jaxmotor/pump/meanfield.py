@@ -343,7 +343,9 @@ def meanfield(params: PumpParams, config: MeanFieldConfig = MeanFieldConfig()) -
     if n_steps > _MAX_STEPS:
         fail("omega", np.min(np.abs(np.asarray(params.omega))),
              f"needs {n_steps} steps of dt <= {config.dt} for {config.periods} periods (at most {_MAX_STEPS})")
-    result = _run_batch(flat, S, theta0, config, n_steps, save_every)
+    # S and theta0 travel as traced arrays; placeholders in the static config avoid recompiling per value
+    static = eqx.tree_at(lambda c: (c.S, c.theta0), config, (0.0, 0.0))
+    result = _run_batch(flat, S, theta0, static, n_steps, save_every)
     return jax.tree_util.tree_map(lambda a: a.reshape(shape + a.shape[1:]), result)
 
 
