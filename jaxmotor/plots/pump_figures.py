@@ -16,7 +16,7 @@ def phase_diagram(S, omega, delta_n, *, lower, upper, prefactor, eq20_prefactor,
     fitted lower law ω_min = a/S, Eq. 20's bound ηN/S and Eq. 21's 2η."""
     S, omega = np.asarray(S, dtype=float), np.asarray(omega, dtype=float)
     fig, ax = plt.subplots(figsize=(7.0, 4.8))
-    mesh = ax.pcolormesh(omega, S, np.asarray(delta_n), shading="nearest", cmap="viridis", vmin=-0.5, vmax=1.5)
+    mesh = ax.pcolormesh(omega, S, np.asarray(delta_n), shading="nearest", cmap="viridis", vmin=0.0, vmax=1.2)
     fig.colorbar(mesh, ax=ax, label=r"$\Delta n$ per period $2\pi/\tilde\omega$")
     ax.plot(lower, S, "o", mfc="none", color="w", ms=5, label=r"$\omega_{\min}$ ($\Delta n = 1/2$)")
     ax.plot(upper, S, "s", mfc="none", color="tab:orange", ms=5, label=r"upper transition")
