@@ -3,9 +3,10 @@
     python benchmarks/bench_motor_gradients.py [--trajectories 128] [--repeats 3]
 
 (a) gradient versus forward run: ``jax.grad`` of the ensemble-mean output power with respect to all
-    scalar parameters and two load harmonics (F_load, V, K, I, T, a₁, b₁), against the forward
+    scalar parameters (F_load, V, K, I, T; and a₁, b₁ for the θ-dependent load), against the forward
     simulation alone, for a constant load and a θ-dependent one (white noise, no leads; ``paper``
-    noise with leads), dt = 0.05, 10⁴ steps. Compiled first, best of ``repeats``, block_until_ready.
+    noise with leads), dt = 0.05, 10⁴ steps. Compiled first, best of ``repeats``, block_until_ready;
+    wall and process CPU time. The gradient with and without the innermost segment checkpoints.
 (b) backward-pass memory: XLA's compiled ``memory_analysis()`` (temporary buffers) of the forward
     and of the gradient function, for 10⁴ and 10⁵ steps: the record scan is checkpointed, so the
     backward memory must not grow with the number of steps.
@@ -30,7 +31,7 @@ import numpy as np
 import optax
 
 import jaxmotor  # noqa: F401  (float64)
-from jaxmotor.motor import MotorParams, noise_plan, simulate
+from jaxmotor.motor import MotorParams, langevin, noise_plan, simulate
 from jaxmotor.motor import closed_forms as cf
 from jaxmotor.motor.design import ensemble, power_objective, simulate_design
 from jaxmotor.optimize import optimize
@@ -41,13 +42,16 @@ CASES = {"infinite_LL_white": dict(tau=None, noise="white"), "leads_paper": dict
 
 
 def _best(fn, repeats):
+    """Best wall and CPU (process) time of ``repeats`` runs after a warm-up. The CPU time is reported
+    too because the benchmark machine is shared: it is less sensitive to other processes."""
     fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return min(wall), min(cpu)
 
 
 def _power_fn(case, harmonics, steps, trajectories):
@@ -68,16 +72,27 @@ def _power_fn(case, harmonics, steps, trajectories):
 
 
 def gradient_cost(trajectories, repeats):
+    """Forward and gradient times; the gradient with the innermost segment checkpoints of the record
+    scan (``langevin._SEGMENT`` steps) and without them (one checkpoint per record, as before)."""
     out = {}
+    segment = langevin._SEGMENT
     for name, case in CASES.items():
         for harmonics in (False, True):
             power, x0 = _power_fn(case, harmonics, 10_000, trajectories)
-            fwd, grad = jax.jit(power), jax.jit(jax.grad(power))
-            t_fwd = _best(lambda: fwd(x0).block_until_ready(), repeats)
-            t_grad = _best(lambda: grad(x0).block_until_ready(), repeats)
+            fwd = jax.jit(power)
+            (w_fwd, c_fwd) = _best(lambda: fwd(x0).block_until_ready(), repeats)
+            row = {"forward_wall_s": w_fwd, "forward_cpu_s": c_fwd}
+            for label, size in (("", segment), ("_without_segment_checkpoints", 10**9)):
+                langevin._SEGMENT = size
+                grad = jax.jit(jax.grad(power))
+                (w, c) = _best(lambda: grad(x0).block_until_ready(), repeats)
+                row.update({f"gradient{label}_wall_s": w, f"gradient{label}_cpu_s": c,
+                            f"gradient{label}_over_forward_wall": w / w_fwd,
+                            f"gradient{label}_over_forward_cpu": c / c_fwd})
+            langevin._SEGMENT = segment
             label = f"{name}_{'harmonic' if harmonics else 'constant'}_load"
-            out[label] = {"forward_s": t_fwd, "gradient_s": t_grad, "gradient_over_forward": t_grad / t_fwd}
-            print(label, out[label], flush=True)
+            out[label] = row
+            print(label, json.dumps(row), flush=True)
     return out
 
 
@@ -106,8 +121,7 @@ def design_convergence():
         key = jax.random.key(1)
         step = jax.jit(jax.value_and_grad(lambda d: objective(d, key)))
         d0 = {"F_load": jnp.asarray(0.05)}
-        jax.block_until_ready(step(d0))
-        t_step = _best(lambda: jax.block_until_ready(step(d0)), 3)
+        t_step, c_step = _best(lambda: jax.block_until_ready(step(d0)), 3)
         runs = []
         for start in V / (4 * np.pi) * np.random.default_rng(7).uniform(0.3, 1.7, 3):
             t0 = time.perf_counter()
@@ -118,7 +132,8 @@ def design_convergence():
         found = runs[0]["F_load"]
         res = simulate_design(base, {"F_load": jnp.asarray(found)}, key, ensemble(base, **settings))
         out[name] = {
-            "seconds_per_step_value_and_grad": t_step, "runs": runs,
+            "seconds_per_step_value_and_grad": t_step, "cpu_seconds_per_step": c_step,
+            "total_wall_s_all_starts": sum(r["wall_s"] for r in runs), "runs": runs,
             "F_found": found, "F_closed_form": float(cf.max_power_load(V)),
             "F_relative_error": found / float(cf.max_power_load(V)) - 1,
             "P_found": float(res.power_out), "P_err": float(res.power_out_err),

@@ -110,8 +110,9 @@ Two facts frame the answer. The harmonics derive from a periodic potential and d
 in the steady state $P_\mathrm{out} = F_0\langle\dot\vartheta\rangle$ and $\eta = 2\pi F_0/V$ for *every* periodic
 load: the harmonics matter only through the velocity they cost (or, with this out-of-equilibrium noise, might
 gain — a ratchet). For a constant load the best design is the larger root of $2\pi F(V/2\pi - F) = P_\mathrm{min}$,
-a reference line below. The constraint enters as a quadratic penalty; Adam with a cosine-decayed step
-(`design_optimizer`). The random search draws the same number of designs as the gradient method takes steps,
+a reference line below. The constraint enters as a quadratic penalty; Adam with a cosine-decayed step after
+clipping the gradient norm (`design_optimizer`: a step into the penalty, or into a design that pins the motor,
+meets a gradient orders of magnitude larger). The random search draws the same number of designs as the gradient method takes steps,
 uniformly in $F_0 \in [0, V/2\pi]$, $|a_n|, |b_n| \le 0.05$, with the same noise keys."""),
     new_code_cell("""design_base = MotorParams(K=K, V=V, inertia=1.0, temperature=0.1, noise="paper", tau=2.0)
 design_settings = dict(dt=0.1, time=TIME, trajectories=16 if REDUCED else 64)
@@ -120,7 +121,7 @@ p_min = 0.6 * p_star
 efficiency_objective = efficiency_at_min_power_objective(design_base, p_min, **design_settings)
 names = harmonic_names(3)
 init = {"F_load": 0.5 * F_STAR, **dict(zip(names, np.random.default_rng(1).uniform(-0.02, 0.02, len(names))))}
-steps = 40 if REDUCED else 150
+steps = 60 if REDUCED else 150
 design_key = jax.random.key(5)
 
 t0 = time.perf_counter()

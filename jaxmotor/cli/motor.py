@@ -381,12 +381,13 @@ def register(commands) -> None:
     d.add_argument("--penalty", type=float, default=1e3,
                    help="weight of the quadratic penalty max(0, 1 - P/P_min)^2 (default 1000)")
     d.add_argument("--optimizer", choices=("adam", "lbfgs"), default="adam",
-                   help="adam with a cosine-decayed step (default) or L-BFGS without line search")
-    d.add_argument("--learning-rate", type=float, default=0.03,
+                   help="adam with a cosine-decayed step after clipping the gradient norm to 1 (default) "
+                   "or L-BFGS without line search")
+    d.add_argument("--learning-rate", type=float, default=0.02,
                    help="adam: step of the positive fields in softplus^-1 variables (a relative step; default "
-                   "0.03: larger steps overshoot into the --min-power penalty); lbfgs: use 1")
-    d.add_argument("--harmonic-learning-rate", type=float, default=0.005, help="step of a_n, b_n (default 0.005)")
-    d.add_argument("--steps", type=int, default=100, help="optimizer steps (default 100)")
+                   "0.02: larger steps overshoot into the --min-power penalty); lbfgs: use 1")
+    d.add_argument("--harmonic-learning-rate", type=float, default=0.003, help="step of a_n, b_n (default 0.003)")
+    d.add_argument("--steps", type=int, default=150, help="optimizer steps (default 150)")
     d.add_argument("--gtol", type=float, default=0.0, help="stop when the gradient norm is below this (default 0)")
     d.add_argument("--fresh-keys", action="store_true",
                    help="new noise every step (stochastic gradient) instead of common random numbers")

@@ -198,15 +198,23 @@ def random_search(objective: Objective, bounds: dict[str, tuple[float, float]], 
     return {"designs": designs, "objective": values, "best": {k: float(v[best]) for k, v in designs.items()}}
 
 
-def design_optimizer(names: Sequence[str], steps: int, *, learning_rate: float = 0.03,
-                     harmonic_learning_rate: float = 0.005, b1: float = 0.5, b2: float = 0.9) -> optax.GradientTransformation:
-    """Adam with a cosine-decayed step, per group: the fields move in their constraint transform's
-    variable (softplus⁻¹ of a Positive() field: relative steps of about ``learning_rate``), the
-    harmonics a_n, b_n in absolute units (about ``harmonic_learning_rate`` per step; Adam's step does
-    not scale with the gradient, so one step size for both would throw a small load ripple far out)."""
+def design_optimizer(names: Sequence[str], steps: int, *, learning_rate: float = 0.02,
+                     harmonic_learning_rate: float = 0.003, clip: float = 1.0, b1: float = 0.5,
+                     b2: float = 0.9) -> optax.GradientTransformation:
+    """Adam with a cosine-decayed step, per group, after clipping the gradient's global norm.
+
+    The fields move in their constraint transform's variable (softplus⁻¹ of a Positive() field:
+    relative steps of about ``learning_rate``), the harmonics a_n, b_n in absolute units (about
+    ``harmonic_learning_rate`` per step: Adam's step does not scale with the gradient, so one step
+    size for both would throw a small load ripple far out). The clip matters for penalties: a step
+    into the infeasible region meets a gradient ~penalty times larger, which unclipped would inflate
+    Adam's second moment and freeze the next steps; and where a design pins the motor (a ripple
+    comparable to V/2π - F_load) the pathwise gradient of the thermally activated creep is huge.
+    """
     check_design_names(names)
     steps = check_int("steps", steps, low=1)
+    check_range("clip", clip, low=0.0, low_inclusive=False)
     labels = {n: "harmonic" if _HARMONIC.match(n) else "field" for n in names}
     groups = {group: optax.adam(optax.cosine_decay_schedule(rate, steps), b1=b1, b2=b2)
               for group, rate in (("field", learning_rate), ("harmonic", harmonic_learning_rate))}
-    return optax.multi_transform(groups, labels)
+    return optax.chain(optax.clip_by_global_norm(clip), optax.multi_transform(groups, labels))

@@ -97,6 +97,9 @@ class MotorResults(eqx.Module):
     burn_in: float = eqx.field(static=True)
 
 
+_SEGMENT = 64  # steps per innermost checkpoint of the backward pass
+
+
 def phi_functions(z: Float[Array, "*n"]) -> tuple[Array, Array, Array]:
     """φ₁ = (e^z - 1)/z, φ₂ = (φ₁ - 1)/z, φ₃ = (φ₂ - 1/2)/z, accurate for all z ≤ 0 (Taylor series
     for |z| < 1/4 where the recursion would cancel; safe for gradients at z = 0)."""
@@ -169,8 +172,20 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         theta, v, A0 = (jnp.where(active, a, b) for a, b in ((theta + dtheta, theta), (v1, v), (A1, A0)))
         return (theta, v, A0, buf, acc), None
 
+    def segment(carry, inputs):
+        return jax.lax.scan(step, carry, inputs)[0], None
+
     def record(carry, inputs):
-        carry, _ = jax.lax.scan(step, carry, inputs)
+        # checkpointed segments inside the checkpointed record: the backward pass recomputes one segment
+        # of _SEGMENT steps at a time, whose residuals stay in cache (measured on CPU: gradient ~15-25 %
+        # faster, backward temporaries ~2.5x smaller; benchmarks/bench_motor_gradients.py)
+        k, xi = inputs
+        n = every // _SEGMENT * _SEGMENT
+        if n:
+            carry, _ = jax.lax.scan(jax.checkpoint(segment), carry,
+                                    (k[:n].reshape(-1, _SEGMENT), xi[:n].reshape(-1, _SEGMENT)))
+        if n < every:
+            carry, _ = jax.lax.scan(step, carry, (k[n:], xi[n:]))
         return carry, (carry[0], carry[1])
 
     per_record = plan.chunk // every
