@@ -29,7 +29,7 @@ from .phase import (
     analyze as analyze_phase,
     fit_inverse_spin as fit_inverse_spin,
     phase_diagram as phase_diagram,
-    transitions as transitions,
+    transitions as phase_transitions,
 )
 from .correlations import (
     SpinCorrelations as SpinCorrelations,

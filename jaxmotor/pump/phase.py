@@ -88,8 +88,13 @@ def phase_diagram(
     if len(set(spin_values)) != len(spin_values):
         fail("S", [str(s) for s in spin_values], "spin sizes must be distinct")
     omega = np.asarray(params.omega, dtype=float)
-    if omega.ndim != 1 or params.batch_shape != omega.shape:
-        fail("omega", params.omega, "expected a 1-D grid of ω, with the other parameters scalar")
+    if omega.ndim != 1:
+        fail("omega", params.omega, "expected a 1-D grid of ω")
+    for name in ("eta", "J", "Delta", "flux"):
+        if np.ndim(getattr(params, name)) != 0:
+            fail(name, getattr(params, name), "expected a scalar (the phase diagram's axes are S and ω)")
+    if params.disorder is not None and np.ndim(params.disorder) != 1:
+        fail("disorder", params.disorder, "expected one set of on-site energies, shape (L,)")
     bases = [make_basis(L, N, s, memory_budget=memory_budget) for s in spin_values]  # validate all first
     groups = zip(spin_values, bases)
     if progress:

@@ -75,3 +75,5 @@ def test_bad_spin_lists_are_rejected():
         phase_diagram([1.3], PumpParams(omega=np.array([0.5, 1.0])), L=4)
     with pytest.raises(ValueError, match="omega"):
         phase_diagram([1], PumpParams(omega=0.5), L=4)
+    with pytest.raises(ValueError, match="eta"):
+        phase_diagram([1], PumpParams(omega=np.array([0.5, 1.0]), eta=np.array([0.5, 0.9])), L=4)
