@@ -240,9 +240,8 @@ def _optimize(args) -> int:
     from ..motor import MotorParams
     from ..motor import closed_forms as cf
     from ..motor import design
-    from ..optimize import optimize
-
     from .._validate import check_range
+    from ..optimize import optimize
 
     names = _design_names(args)
     check_range("--learning-rate", args.learning_rate, low=0.0, low_inclusive=False)
@@ -257,22 +256,31 @@ def _optimize(args) -> int:
     base = MotorParams(K=args.K, V=args.V, F_load=load, inertia=args.inertia, temperature=args.temperature,
                        tau=args.tau, noise=args.noise, cutoff=args.cutoff)
     settings = dict(dt=args.dt, time=args.time, trajectories=args.trajectories, burn_in=args.burn_in)
+    start = {"F_load": load, "V": args.V, "K": args.K, "inertia": args.inertia, "temperature": args.temperature}
+    init = {name: float(start.get(name, 0.0)) for name in names}
+    key = _key(args)
+    feasible = None
     if args.objective == "power":
         objective = design.power_objective(base, **settings)
     else:
-        objective = design.efficiency_at_min_power_objective(base, args.min_power, penalty=args.penalty, **settings)
-    start = {"F_load": load, "V": args.V, "K": args.K, "inertia": args.inertia, "temperature": args.temperature}
-    init = {name: float(start.get(name, 0.0)) for name in names}
+        if args.fresh_keys:
+            raise ValueError("--fresh-keys=True is not allowed: --objective efficiency keeps every iterate above "
+                             "--min-power for one fixed noise realization (common random numbers)")
+        objective = design.efficiency_at_min_power_objective(base, args.min_power, barrier=args.barrier, **settings)
+        feasible = design.power_constraint(base, args.min_power, key, **settings)
+        if not feasible(init):
+            raise ValueError(f"--min-power={args.min_power} is not allowed: the starting design (--load {load:.6g}) "
+                             f"does not deliver it; start nearer the maximum-power load V/4pi = "
+                             f"{args.V / (4 * np.pi):.6g} or require less")
     if args.optimizer == "lbfgs":
         optimizer = optax.lbfgs(learning_rate=args.learning_rate, linesearch=None)
     else:
         optimizer = design.design_optimizer(names, args.steps, learning_rate=args.learning_rate,
                                             harmonic_learning_rate=args.harmonic_learning_rate)
-    key = _key(args)
     t0 = time.perf_counter()
     result = optimize(objective, init, maximize=True, constraints=design.default_constraints(names),
                       optimizer=optimizer, steps=args.steps, key=key, common_random_numbers=not args.fresh_keys,
-                      gtol=args.gtol, progress=not (args.json or args.quiet))
+                      gtol=args.gtol, feasible=feasible, progress=not (args.json or args.quiet))
     elapsed = time.perf_counter() - t0
     final = design.steady_power(base, result.params, key, design.ensemble(base, **settings))
     res, params = final["results"], design.with_design(base, result.params)
@@ -357,7 +365,8 @@ def register(commands) -> None:
     opt = commands.add_parser(
         "optimize", help="maximize output power or efficiency by gradient", formatter_class=fmt,
         description="Maximize the ensemble-mean output power (--objective power) or the efficiency at a "
-        "required output power (--objective efficiency --min-power P, a quadratic penalty) over the "
+        "required output power (--objective efficiency --min-power P: a log barrier, steps below P are "
+        "rejected, so the start must deliver P) over the "
         "parameters in --over, by pathwise gradients through the Langevin ensemble (optax; the noise is "
         "drawn from fixed keys unless --fresh-keys). Output power of a theta-periodic load "
         "F(theta) = F_load + sum_n a_n cos(n theta) + b_n sin(n theta): F_load <theta'> (the harmonics do no "
@@ -378,14 +387,15 @@ def register(commands) -> None:
                    "(the Fourier coefficients a_n, b_n of the load; default load)")
     d.add_argument("--harmonics", type=int, default=2, help="number of load harmonics with --over harmonics (default 2)")
     d.add_argument("--min-power", type=float, default=None, help="required output power (with --objective efficiency)")
-    d.add_argument("--penalty", type=float, default=1e3,
-                   help="weight of the quadratic penalty max(0, 1 - P/P_min)^2 (default 1000)")
+    d.add_argument("--barrier", type=float, default=1e-3,
+                   help="weight of the log barrier ln(P/P_min - 1) of --objective efficiency; steps below "
+                   "--min-power are rejected (default 0.001)")
     d.add_argument("--optimizer", choices=("adam", "lbfgs"), default="adam",
                    help="adam with a cosine-decayed step after clipping the gradient norm to 1 (default) "
                    "or L-BFGS without line search")
     d.add_argument("--learning-rate", type=float, default=0.02,
                    help="adam: step of the positive fields in softplus^-1 variables (a relative step; default "
-                   "0.02: larger steps overshoot into the --min-power penalty); lbfgs: use 1")
+                   "0.02); lbfgs: use 1")
     d.add_argument("--harmonic-learning-rate", type=float, default=0.003, help="step of a_n, b_n (default 0.003)")
     d.add_argument("--steps", type=int, default=150, help="optimizer steps (default 150)")
     d.add_argument("--gtol", type=float, default=0.0, help="stop when the gradient norm is below this (default 0)")

@@ -9,8 +9,8 @@ import pytest
 from jaxmotor.motor import MotorParams
 from jaxmotor.motor import closed_forms as cf
 from jaxmotor.motor.design import (default_constraints, design_optimizer, efficiency_at_min_power_objective,
-                                   ensemble, harmonic_names, power_objective, random_search, simulate_design,
-                                   with_design)
+                                   ensemble, harmonic_names, power_constraint, power_objective, random_search,
+                                   simulate_design, with_design)
 from jaxmotor.optimize import optimize
 
 V, K = 1.0, 0.5
@@ -51,11 +51,11 @@ def test_maximum_power_load_and_efficiency_one_half_from_random_starts(tau, getk
     assert abs(float(res.efficiency[2]) - cf.efficiency_at_max_power()) < 0.01
 
 
-@pytest.mark.slow  # about 60 s: 150 gradient steps and 150 random designs
+@pytest.mark.slow  # about 90 s: 150 gradient steps (and feasibility checks) and 150 random designs
 def test_efficiency_at_required_power_gradient_beats_random_search(getkey):
     # colored (paper) noise with leads, three load harmonics; the required power is 60 % of P*
     base = MotorParams(K=K, V=V, inertia=1.0, temperature=0.1, noise="paper", tau=2.0)
-    settings = dict(dt=0.1, time=200.0, trajectories=16)
+    settings = dict(dt=0.1, time=300.0, trajectories=32)
     p_star = float(cf.max_power(V, K, leads=True))
     p_min = 0.6 * p_star
     objective = efficiency_at_min_power_objective(base, p_min, **settings)
@@ -64,23 +64,25 @@ def test_efficiency_at_required_power_gradient_beats_random_search(getkey):
     init = {"F_load": 0.5 * F_STAR, **dict(zip(names, np.random.default_rng(1).uniform(-0.02, 0.02, len(names))))}
     steps = 150
     grad = optimize(objective, init, maximize=True, constraints=default_constraints(list(init)), key=key,
-                    optimizer=design_optimizer(list(init), steps), steps=steps)
+                    optimizer=design_optimizer(list(init), steps), steps=steps,
+                    feasible=power_constraint(base, p_min, key, **settings))
     bounds = {"F_load": (0.0, V / (2 * np.pi)), **{n: (-0.05, 0.05) for n in names}}
     search = random_search(objective, bounds, steps, search_key, objective_key=key)  # as many simulations
-    assert grad.objective > float(jnp.max(search["objective"]))
-
-    # fresh keys: the gradient design meets the required power and is the more efficient
-    check = {name: jnp.array([grad.params[name], search["best"][name]]) for name in init}
-    res = simulate_design(base, check, jax.random.fold_in(key, 1), ensemble(base, **settings))
-    power = np.asarray(check["F_load"] * res.mean_velocity)
-    assert power[0] > p_min - 4 * float(res.mean_velocity_err[0]) * grad.params["F_load"]
+    assert grad.objective > float(jnp.nanmax(search["objective"]))
     assert grad.params["F_load"] > search["best"]["F_load"]  # efficiency 2πF_load/V
-    # a harmonic does no net work per turn and here costs velocity: the optimum is near the constant load
-    # at the larger root of 2πF(V/2π - F) = P_min (K_eff = 1), with ripples that shrank; the sampled
-    # power of 16 trajectories scatters by ≈ 4 %, which moves the sampled root by ≈ 5 %
+
+    # fresh keys: the gradient design delivers the required power within the statistical error
+    check = {name: jnp.array([grad.params[name]]) for name in init}
+    res = simulate_design(base, check, jax.random.fold_in(key, 1), ensemble(base, **settings))
+    power = grad.params["F_load"] * float(res.mean_velocity[0])
+    power_err = grad.params["F_load"] * float(res.mean_velocity_err[0])
+    assert abs(power - p_min) < 4 * power_err
+    # a harmonic does no net work per turn: the load reaches the larger root of 2πF(V/2π - F) = P_min
+    # (K_eff = 1, the constant-load optimum) within the scatter σ_P/|∂P/∂F| of the sampled root; the
+    # ripples left over (~1e-2, set by this noise sample's linear response) gain nothing resolvable
     f_root = F_STAR * (1 + np.sqrt(1 - p_min / p_star))
-    assert grad.params["F_load"] == pytest.approx(f_root, rel=0.08)
-    assert max(abs(grad.params[n]) for n in names) < max(abs(init[n]) for n in names)
+    sigma_f = power_err / abs(V - 4 * np.pi * f_root)  # ∂P/∂F = V - 4πF
+    assert abs(grad.params["F_load"] - f_root) < 4 * sigma_f
 
 
 def test_design_names_are_validated():
@@ -94,3 +96,5 @@ def test_design_names_are_validated():
     np.testing.assert_array_equal(p.load_sin, [0.0, 0.1])
     with pytest.raises(ValueError, match="^min_power="):
         efficiency_at_min_power_objective(base, 0.0, **SETTINGS)
+    with pytest.raises(ValueError, match="^barrier="):
+        efficiency_at_min_power_objective(base, 0.01, barrier=-1.0, **SETTINGS)
