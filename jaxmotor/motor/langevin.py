@@ -176,9 +176,8 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         return jax.lax.scan(step, carry, inputs)[0], None
 
     def record(carry, inputs):
-        # checkpointed segments inside the checkpointed record: the backward pass recomputes one segment
-        # of _SEGMENT steps at a time, whose residuals stay in cache (measured on CPU: gradient ~15-25 %
-        # faster, backward temporaries ~2.5x smaller; benchmarks/bench_motor_gradients.py)
+        # checkpointed segments: the backward pass recomputes one segment of _SEGMENT steps at a time,
+        # whose residuals stay in cache (benchmarks/bench_motor_gradients.py)
         k, xi = inputs
         n = every // _SEGMENT * _SEGMENT
         if n:
@@ -191,15 +190,20 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
     per_record = plan.chunk // every
     blocks = -(-steps // plan.chunk)
 
-    def block(state, b):
+    @jax.checkpoint  # the backward pass keeps only (carry, noise tail) per block of ``chunk`` steps
+    def advance(state, b):
         carry, tail = state
         xi, tail = noise_block(generator, key, b, tail, plan)
         k = b * plan.chunk + jnp.arange(plan.chunk)
         inputs = (k.reshape(per_record, every), xi.reshape(per_record, every))
-        carry, series = jax.lax.scan(jax.checkpoint(record), carry, inputs)  # bounded backward memory
+        carry, series = jax.lax.scan(record, carry, inputs)
+        return (carry, tail), series
+
+    def block(state, b):
+        state, series = advance(state, b)
         if progress is not None:  # one host call per block of ``chunk`` steps, never per step
             jax.debug.callback(progress, b + 1, blocks)
-        return (carry, tail), series
+        return state, series
 
     zero = jnp.zeros(())
     acc = {name: zero for name in ("theta", "v2", "friction", "noise", "v_start")}
