@@ -117,7 +117,7 @@ def _run_chunked(
     method = choose_method(params, method)
     check_memory(basis.L, basis.N, basis.S, point_bytes(basis, method), memory_budget,
                  "dense ED" if method == "full" else "ED in symmetry sectors")
-    kernel = _KERNELS[what, method]
+    kernel = devices.spread(_KERNELS[what, method], 2)
     sectors = make_sectors(basis) if method == "sectors" else None
     full = params.broadcast(basis.L)
     shape = full.batch_shape

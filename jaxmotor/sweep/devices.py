@@ -15,6 +15,7 @@ holds), and :func:`gather` brings the results back to every host.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 import jax
 import numpy as np
@@ -42,6 +43,22 @@ def round_up(size: int) -> int:
     """``size`` rounded up to a multiple of the device count."""
     n = device_count()
     return -(-size // n) * n
+
+
+@lru_cache(maxsize=None)
+def spread(kernel, n_replicated: int):
+    """``kernel(batch, *replicated)`` run on every device's shard of the batch (``shard_map`` over
+    the batch mesh; the other arguments are replicated). One device: ``kernel`` itself.
+
+    Each device runs the vmapped kernel on its own rows, so kernels with data-dependent gathers and
+    scatters need no cross-device partitioning (XLA's automatic partitioning of such kernels over
+    virtual CPU devices can stall).
+    """
+    if device_count() == 1:
+        return kernel
+    mesh = Mesh(np.array(jax.devices()), ("batch",))
+    specs = (PartitionSpec("batch"),) + (PartitionSpec(),) * n_replicated
+    return jax.jit(jax.shard_map(kernel, mesh=mesh, in_specs=specs, out_specs=PartitionSpec("batch")))
 
 
 def shard_batch(tree):

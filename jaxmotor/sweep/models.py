@@ -15,6 +15,7 @@ import dataclasses
 import numpy as np
 
 from .._validate import fail
+from . import devices
 from .spec import SweepSpec
 
 
@@ -75,7 +76,89 @@ class PumpSweep:
         return {f"fixed_{k}": v for k, v in self.fixed.items() if v is not None and k not in self.spec.parameters}
 
 
-_MODELS = {"pump": PumpSweep}
+class MotorSweep:
+    """Langevin ensembles of the Thouless motor over a grid (any of K, V, F_load, inertia,
+    temperature, cutoff as axes; the structural options tau, noise, dt, time, trajectories, seed,
+    burn_in fixed).
+
+    Every point uses the same trajectory keys (common random numbers, from ``seed``), and the noise
+    plan and burn-in are chosen once from the whole grid, so a point's result does not depend on
+    which block it is computed in — a resumed sweep equals an uninterrupted one.
+    """
+
+    continuous = {"K": 1.0, "V": 1.0, "F_load": 0.0, "inertia": 1.0, "temperature": 0.0, "cutoff": None}
+    options = {"tau": None, "noise": "paper", "dt": 0.01, "time": 200.0, "trajectories": 64, "seed": 0,
+               "burn_in": None}
+    outputs = ("mean_velocity", "mean_velocity_err", "current", "current_err", "velocity_variance",
+               "velocity_variance_err", "power_in", "power_out", "power_out_err", "power_dissipated",
+               "efficiency", "efficiency_err", "energy_balance_residual")
+
+    def __init__(self, spec: SweepSpec):
+        self.spec = spec
+        allowed = set(self.continuous) | set(self.options)
+        unknown = sorted((set(spec.fixed) | set(spec.parameters)) - allowed)
+        if unknown:
+            fail("motor parameter", unknown, f"unknown; allowed: {', '.join(sorted(allowed))}")
+        for name in self.options:
+            if name in spec.parameters:
+                fail(f"axes.{name}", name, f"{', '.join(sorted(self.options))} must be fixed in a motor sweep")
+        self.fixed = {**self.continuous, **self.options, **spec.fixed}
+
+    def _params(self, points: dict[str, np.ndarray]):
+        from ..motor import MotorParams
+
+        values = {k: points.get(k, self.fixed[k]) for k in self.continuous}
+        if values["cutoff"] is None:
+            values.pop("cutoff")
+        tau = self.fixed["tau"]
+        return MotorParams(**values, tau=None if tau is None else float(tau), noise=self.fixed["noise"])
+
+    def _plan_and_burn_in(self):
+        """Noise plan and burn-in of the whole grid (host side, once)."""
+        from ..motor import default_burn_in, noise_plan
+
+        if not hasattr(self, "_cached"):
+            params = self._params(self.spec.points())
+            burn_in = self.fixed["burn_in"]
+            burn_in = default_burn_in(params) if burn_in is None else float(burn_in)
+            self._cached = noise_plan(params, float(self.fixed["dt"])), burn_in
+        return self._cached
+
+    def validate(self) -> None:
+        from .._validate import check_int, check_range
+
+        check_range("dt", self.fixed["dt"], low=0.0, low_inclusive=False)
+        check_range("time", self.fixed["time"], low=0.0, low_inclusive=False)
+        check_int("trajectories", self.fixed["trajectories"], low=1, high=10**6)
+        check_int("seed", self.fixed["seed"], low=0)
+        _, burn_in = self._plan_and_burn_in()
+        check_range("burn_in", burn_in, low=0.0, high=float(self.fixed["time"]) - float(self.fixed["dt"]))
+
+    def compute(self, points: dict[str, np.ndarray], *, memory_budget=None) -> dict[str, np.ndarray]:
+        import jax
+
+        from ..motor import simulate
+
+        plan, burn_in = self._plan_and_burn_in()
+        n = len(next(iter(points.values())))
+        size = devices.round_up(n)
+        index = np.minimum(np.arange(size), n - 1)  # pad to a multiple of the device count
+        padded = devices.shard_batch({k: np.asarray(v, dtype=float)[index] for k, v in points.items()})
+        res = simulate(self._params(padded), jax.random.key(int(self.fixed["seed"])), dt=float(self.fixed["dt"]),
+                       time=float(self.fixed["time"]), trajectories=int(self.fixed["trajectories"]),
+                       burn_in=burn_in, plan=plan)
+        out = devices.gather({k: getattr(res, k) for k in self.outputs})
+        return {k: v[:n] for k, v in out.items()}
+
+    def trailing_dims(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    def attrs(self) -> dict:
+        """The fixed parameters (defaults included), as ``fixed_<name>``."""
+        return {f"fixed_{k}": v for k, v in self.fixed.items() if v is not None and k not in self.spec.parameters}
+
+
+_MODELS = {"pump": PumpSweep, "motor": MotorSweep}
 
 
 def register(name: str, model_class) -> None:

@@ -107,3 +107,68 @@ def test_a_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
     for name in clean.data_vars:
         np.testing.assert_array_equal(resumed[name].values, clean[name].values)
     assert len(os.listdir(progress)) == 8
+
+
+MOTOR_SPEC = {"model": "motor",
+              "fixed": {"K": 0.5, "tau": 1.0, "noise": "paper", "dt": 0.05, "time": 60.0, "trajectories": 8,
+                        "burn_in": 20.0},
+              "axes": {"temperature": [0.1, 0.3], "F_load": {"start": 0.0, "stop": 0.12, "num": 3}},
+              "run": {"block_points": 1}}
+
+
+def test_motor_sweep_equals_one_direct_ensemble_whatever_the_blocks(tmp_path):
+    """Blocks of one row (3 points) give what one batched simulate of all 6 points gives: the noise
+    plan and burn-in are chosen from the whole grid and the trajectory keys are common."""
+    import jax
+    import xarray as xr
+
+    from jaxmotor.motor import MotorParams, noise_plan, simulate
+
+    ds = xr.open_zarr(run(from_dict(MOTOR_SPEC), tmp_path / "m.zarr", progress=False))
+    assert ds["power_out"].dims == ("temperature", "F_load") and ds.attrs["fixed_tau"] == 1.0
+    T, F = np.meshgrid([0.1, 0.3], [0.0, 0.06, 0.12], indexing="ij")
+    params = MotorParams(K=0.5, tau=1.0, noise="paper", temperature=T, F_load=F)
+    direct = simulate(params, jax.random.key(0), dt=0.05, time=60.0, trajectories=8,
+                      burn_in=20.0, plan=noise_plan(params, 0.05))
+    for name in ("mean_velocity", "power_out", "efficiency", "velocity_variance", "energy_balance_residual"):
+        np.testing.assert_allclose(ds[name].values, getattr(direct, name), rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+MULTI_DEVICE_SCRIPT = r"""
+import json, sys
+import jax, numpy as np
+import jaxmotor
+from jaxmotor.pump import PumpParams, make_basis, solve
+from jaxmotor.sweep import devices, from_dict
+from jaxmotor.sweep.models import model_for
+assert jax.device_count() == 4, jax.devices()
+chunk = devices.shard_batch({"x": np.arange(8.0)})["x"]
+spread = len({s.device for s in chunk.addressable_shards})
+obs = solve(PumpParams(omega=np.linspace(0.2, 1.8, 6)), make_basis(6, 3, 2), memory_budget=2**30)
+motor = model_for(from_dict(json.loads(sys.argv[1])))
+motor.validate()
+grid = motor.spec.points()
+out = motor.compute({k: v.reshape(-1) for k, v in grid.items()})
+print(json.dumps({"spread": spread, "delta_n": obs.delta_n.tolist(), "E": obs.E.tolist(),
+                  "power_out": out["power_out"].tolist()}))
+"""
+
+
+def test_four_virtual_devices_give_the_one_device_results_and_really_shard(tmp_path):
+    import json
+
+    from jaxmotor.sweep.models import model_for
+
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run([sys.executable, "-c", MULTI_DEVICE_SCRIPT, json.dumps(MOTOR_SPEC)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    four = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert four["spread"] == 4
+    one = solve(PumpParams(omega=np.linspace(0.2, 1.8, 6)), make_basis(6, 3, 2), memory_budget=2**30)
+    np.testing.assert_allclose(four["delta_n"], one.delta_n, atol=1e-10)
+    np.testing.assert_allclose(four["E"], one.E, atol=1e-10)
+    motor = model_for(from_dict(MOTOR_SPEC))
+    motor.validate()
+    out = motor.compute({k: v.reshape(-1) for k, v in motor.spec.points().items()})
+    np.testing.assert_allclose(four["power_out"], out["power_out"], rtol=1e-10, atol=1e-14)
