@@ -57,6 +57,12 @@ def _best(fn, repeats):
     return min(wall), min(cpu)
 
 
+def _set_segment(size):
+    """Switch the innermost checkpoint length (read when tracing: the jit caches are cleared)."""
+    langevin._SEGMENT = size
+    jax.clear_caches()
+
+
 def _power_fn(case, harmonics, steps, trajectories):
     x0 = jnp.array([0.05, 1.0, 0.5, 1.0, 0.1, 0.01, 0.01])
 
@@ -76,7 +82,7 @@ def _power_fn(case, harmonics, steps, trajectories):
 
 def gradient_cost(trajectories, repeats):
     """Forward and gradient times; the gradient with the innermost segment checkpoints of the record
-    scan (``langevin._SEGMENT`` steps) and without them (one checkpoint per record, as before)."""
+    scan (``langevin._SEGMENT`` steps) and without them (one checkpoint per noise block only)."""
     out = {}
     segment = langevin._SEGMENT
     for name, case in CASES.items():
@@ -86,13 +92,13 @@ def gradient_cost(trajectories, repeats):
             (w_fwd, c_fwd) = _best(lambda: fwd(x0).block_until_ready(), repeats)
             row = {"forward_wall_s": w_fwd, "forward_cpu_s": c_fwd}
             for label, size in (("", segment), ("_without_segment_checkpoints", 10**9)):
-                langevin._SEGMENT = size
+                _set_segment(size)
                 grad = jax.jit(jax.grad(power))
                 (w, c) = _best(lambda: grad(x0).block_until_ready(), repeats)
                 row.update({f"gradient{label}_wall_s": w, f"gradient{label}_cpu_s": c,
                             f"gradient{label}_over_forward_wall": w / w_fwd,
                             f"gradient{label}_over_forward_cpu": c / c_fwd})
-            langevin._SEGMENT = segment
+            _set_segment(segment)
             label = f"{name}_{'harmonic' if harmonics else 'constant'}_load"
             out[label] = row
             print(label, json.dumps(row), flush=True)
@@ -100,14 +106,20 @@ def gradient_cost(trajectories, repeats):
 
 
 def backward_memory(trajectories):
+    """Temporary buffers of the compiled forward and gradient (harmonic load, all parameters), the
+    gradient also without the innermost segment checkpoints."""
     out = {}
+    segment = langevin._SEGMENT
     for name, case in CASES.items():
         for steps in (10_000, 100_000):
             power, x0 = _power_fn(case, True, steps, trajectories)
             mem = {}
-            for label, fn in (("forward", jax.jit(power)), ("gradient", jax.jit(jax.grad(power)))):
-                analysis = fn.lower(x0).compile().memory_analysis()
+            for label, fn, size in (("forward", power, segment), ("gradient", jax.grad(power), segment),
+                                    ("gradient_without_segment_checkpoints", jax.grad(power), 10**9)):
+                _set_segment(size)
+                analysis = jax.jit(fn).lower(x0).compile().memory_analysis()
                 mem[f"{label}_temp_bytes"] = int(analysis.temp_size_in_bytes)
+            _set_segment(segment)
             out[f"{name}_{steps}_steps"] = {"steps": steps, "trajectories": trajectories, **mem}
             print(name, steps, mem, flush=True)
     return out
