@@ -85,7 +85,7 @@ def _phase(args) -> int:
     diagram = phase_diagram(spins, params, L=args.L, N=args.N, method=args.method, memory_budget=budget,
                             progress=not (args.quiet or args.json))
     elapsed = time.perf_counter() - t0
-    result = analyze(diagram)
+    result = analyze(diagram, fit_S_min=args.fit_S_min)
     fit = result.fit
     ds = store.dataset(
         {"delta_n": (("S", "omega"), diagram.delta_n), "delta_n_bare": (("S", "omega"), diagram.delta_n_bare),
@@ -96,7 +96,8 @@ def _phase(args) -> int:
         attrs={"L": diagram.L, "N": diagram.N, "eta": args.eta, "J": args.J, "Delta": args.Delta,
                "disorder": args.disorder or "none", "command": "jaxmotor pump phase", "wall_time_s": elapsed,
                "fit_prefactor": fit.prefactor, "fit_prefactor_err": fit.prefactor_err,
-               "eq20_prefactor": fit.eq20_prefactor, "upper_large_S": result.upper_large_S, "eq21": result.eq21},
+               "eq20_prefactor": fit.eq20_prefactor, "fit_S_min": args.fit_S_min, "fit_points": fit.n_points,
+               "upper_large_S": result.upper_large_S, "eq21": result.eq21},
     )
     files = {"data": str(store.write(ds, out / "pump_phase.zarr"))}
     if not args.no_plot:
@@ -107,10 +108,10 @@ def _phase(args) -> int:
     record = {"S": diagram.S, "omega": diagram.omega, "delta_n": diagram.delta_n, "omega_min": result.lower,
               "omega_upper": result.upper, "prefactor": fit.prefactor, "prefactor_err": fit.prefactor_err,
               "eq20_prefactor": fit.eq20_prefactor, "ratio_to_eq20": fit.ratio_to_eq20,
-              "upper_large_S": result.upper_large_S, "upper_large_S_std": result.upper_large_S_std,
+              "fit_points": fit.n_points, "upper_large_S": result.upper_large_S, "upper_large_S_std": result.upper_large_S_std,
               "eq21": result.eq21, "wall_time_s": elapsed}
     lines = [f"phase diagram of {diagram.S.size} spin sizes x {omega.size} omega in {elapsed:.1f} s",
-             f"lower transition: omega_min = ({fit.prefactor:.3f} +- {fit.prefactor_err:.3f})/S "
+             f"lower transition (fit over S >= {args.fit_S_min:g}): omega_min = ({fit.prefactor:.3f} +- {fit.prefactor_err:.3f})/S "
              f"(Eq. 20: {fit.eq20_prefactor:.3f}/S, ratio {fit.ratio_to_eq20:.3f})",
              f"upper transition (S >= median): {result.upper_large_S:.3f} +- {result.upper_large_S_std:.3f} "
              f"(Eq. 21: 2 eta = {result.eq21:.3f})"]
@@ -248,6 +249,8 @@ def register(commands) -> None:
     add_model_options(phase)
     phase.add_argument("--S", type=str, default="1:20", metavar="MIN:MAX[:STEP] | S1,S2,...",
                        help="spin sizes, inclusive range or comma list, multiples of 1/2 (default 1:20)")
+    phase.add_argument("--fit-S-min", type=float, default=4.0,
+                       help="fit omega_min = a/S over S >= this (the 1/S law holds for large S; default 4)")
     grid = phase.add_argument_group("omega grid (inclusive)")
     grid.add_argument("--omega-min", type=float, default=0.05, help="first omega/J (default 0.05)")
     grid.add_argument("--omega-max", type=float, default=2.5, help="last omega/J (default 2.5)")

@@ -19,7 +19,7 @@ def test_phase_json_store_and_plot(capsys, tmp_path):
     import xarray as xr
 
     record = _run_json(capsys, ["pump", "phase", "--L", "4", "--S", "2:3", "--omega-min", "0.1", "--omega-max", "1.3",
-                                "--omega-step", "0.2", "--out", str(tmp_path), "--json"])
+                                "--omega-step", "0.2", "--fit-S-min", "2", "--out", str(tmp_path), "--json"])
     for key in ("S", "omega", "delta_n", "omega_min", "omega_upper", "prefactor", "prefactor_err", "eq20_prefactor",
                 "ratio_to_eq20", "upper_large_S", "eq21", "data", "plot"):
         assert key in record
@@ -28,6 +28,11 @@ def test_phase_json_store_and_plot(capsys, tmp_path):
     assert ds["delta_n"].dims == ("S", "omega")
     np.testing.assert_allclose(ds["delta_n"].values, record["delta_n"])
     assert record["eq20_prefactor"] == pytest.approx(0.95 * 2) and record["eq21"] == pytest.approx(1.9)
+    lower = np.array(record["omega_min"], dtype=float)
+    assert record["fit_points"] == np.isfinite(lower).sum()
+    if record["fit_points"]:
+        S = np.array(record["S"])[np.isfinite(lower)]
+        assert record["prefactor"] == pytest.approx(np.sum(lower[np.isfinite(lower)] / S) / np.sum(1 / S**2))
     assert (tmp_path / "pump_phase.png").stat().st_size > 1000
 
 
