@@ -50,6 +50,7 @@ from jaxmotor.optimize import optimize
 from jaxmotor.plots import motor as motor_plots
 from jaxmotor.plots import optimize as optimize_plots
 
+%matplotlib inline
 REDUCED = bool(os.environ.get("JAXMOTOR_REDUCED"))
 V, K = 1.0, 0.5
 F_STAR = V / (4 * np.pi)
