@@ -38,6 +38,7 @@ from jaxmotor.plots import pump_figures as figure_plots
 from jaxmotor.pump import (PumpParams, analyze_phase, disorder_average, dominant_frequency, make_basis,
                            phase_diagram, solve, spectrum, spin_correlations)
 
+%matplotlib inline
 REDUCED = bool(os.environ.get("JAXMOTOR_REDUCED"))
 L, S, ETA = (6, 3, 0.95) if REDUCED else (8, 10, 0.95)
 basis = make_basis(L, None, S)
