@@ -7,6 +7,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import finish
+
 
 def load_curve(loads, velocity, velocity_err, power, power_err, efficiency, efficiency_err, *,
                closed_loads, closed_velocity, closed_power, closed_efficiency, max_power_load,
@@ -28,7 +30,7 @@ def load_curve(loads, velocity, velocity_err, power, power_err, efficiency, effi
     axes[2].set_xlabel(r"load $F$ (dotted: $F^* = V/4\pi$)")
     axes[0].set_title(title)
     fig.tight_layout()
-    return _finish(fig, path)
+    return finish(fig, path)
 
 
 def transient(times, mean_velocity, mean_velocity_err, *, exact=None, tau=None, title: str = "",
@@ -51,12 +53,5 @@ def transient(times, mean_velocity, mean_velocity_err, *, exact=None, tau=None, 
     ax.legend(fontsize=8)
     ax.set_title(title)
     fig.tight_layout()
-    return _finish(fig, path)
+    return finish(fig, path)
 
-
-def _finish(fig, path):
-    if path is None:
-        return fig
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return Path(path)

@@ -7,6 +7,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import finish
+
 
 def transport_and_spin_gap(omega, delta_n, spin_gap, *, title: str = "", path: str | Path | None = None):
     """Fig. 3: Δn per period 2π/ω̃ (crosses) and the normalized spin gap (red) versus ω/J."""
@@ -21,7 +23,7 @@ def transport_and_spin_gap(omega, delta_n, spin_gap, *, title: str = "", path: s
     twin.set_ylabel(r"spin gap $\Delta E_{\rm spin}/J$", color="tab:red")
     ax.set_title(title)
     fig.tight_layout()
-    return _finish(fig, path)
+    return finish(fig, path)
 
 
 def spectrum(eigenvalues, *, title: str = "", path: str | Path | None = None):
@@ -32,12 +34,5 @@ def spectrum(eigenvalues, *, title: str = "", path: str | Path | None = None):
     ax.set_ylabel("$E_n/J$")
     ax.set_title(title)
     fig.tight_layout()
-    return _finish(fig, path)
+    return finish(fig, path)
 
-
-def _finish(fig, path):
-    if path is None:
-        return fig
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return Path(path)

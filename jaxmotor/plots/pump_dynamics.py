@@ -7,7 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .pump import _finish
+from . import finish
 
 
 def meanfield_transport(omega, S_values, charge, encircles, omega_min, *, eta: float, N: int, title: str = "",
@@ -44,7 +44,7 @@ def meanfield_transport(omega, S_values, charge, encircles, omega_min, *, eta: f
     axes[0].legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    return _finish(fig, path)
+    return finish(fig, path)
 
 
 def spin_trajectories(time, spin, S: float, omega, *, title: str = "", path: str | Path | None = None):
@@ -68,7 +68,7 @@ def spin_trajectories(time, spin, S: float, omega, *, title: str = "", path: str
     axes[1].legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    return _finish(fig, path)
+    return finish(fig, path)
 
 
 def chern_and_bands(eta_scan, chern_scan, gap_scan, gap_closed, k, phi, gap_grid, lattice_k, *, eta: float,
@@ -96,4 +96,4 @@ def chern_and_bands(eta_scan, chern_scan, gap_scan, gap_closed, k, phi, gap_grid
     axes[1].set_title(rf"$\eta = {eta:g}$, $C = {chern:+d}$", fontsize=9)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    return _finish(fig, path)
+    return finish(fig, path)

@@ -7,7 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .pump import _finish
+from . import finish
 
 
 def phase_diagram(S, omega, delta_n, *, lower, upper, prefactor, eq20_prefactor, eq21, title: str = "",
@@ -32,7 +32,7 @@ def phase_diagram(S, omega, delta_n, *, lower, upper, prefactor, eq20_prefactor,
     ax.legend(fontsize=7, loc="upper right", framealpha=0.6)
     ax.set_title(title)
     fig.tight_layout()
-    return _finish(fig, path)
+    return finish(fig, path)
 
 
 def spin_correlations(times, xx, yy, xy, omega, S, *, omega_tilde=None, title: str = "",
@@ -60,7 +60,7 @@ def spin_correlations(times, xx, yy, xy, omega, S, *, omega_tilde=None, title: s
     axes[0, 0].legend(fontsize=7)
     fig.suptitle(title, y=1.0)
     fig.tight_layout()
-    return _finish(fig, path)
+    return finish(fig, path)
 
 
 def disorder(eps0, delta_n, mean, std, failed_fraction, *, title: str = "", path: str | Path | None = None):
@@ -83,7 +83,7 @@ def disorder(eps0, delta_n, mean, std, failed_fraction, *, title: str = "", path
     ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8, loc="lower left")
     ax.set_title(title)
     fig.tight_layout()
-    return _finish(fig, path)
+    return finish(fig, path)
 
 
 def particle_hole_gap(ph_gap, *, title: str = "", path: str | Path | None = None):
@@ -101,4 +101,4 @@ def particle_hole_gap(ph_gap, *, title: str = "", path: str | Path | None = None
     ax.set_aspect("equal")
     ax.set_title(title)
     fig.tight_layout()
-    return _finish(fig, path)
+    return finish(fig, path)
