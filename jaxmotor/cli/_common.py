@@ -56,6 +56,16 @@ def add_output_options(parser: argparse.ArgumentParser, default_out: str) -> Non
     parser.add_argument("--no-plot", action="store_true", help="write data only, no PNG")
 
 
+def add_omega_grid(parser: argparse.ArgumentParser, *, first: float = 0.05,
+                   title: str = "omega grid (inclusive)") -> argparse._ArgumentGroup:
+    """--omega-min, --omega-max, --omega-step: an inclusive grid of omega/J (read with float_grid)."""
+    grid = parser.add_argument_group(title)
+    grid.add_argument("--omega-min", type=float, default=first, help=f"first omega/J (default {first:g})")
+    grid.add_argument("--omega-max", type=float, default=2.5, help="last omega/J (default 2.5)")
+    grid.add_argument("--omega-step", type=float, default=0.05, help="step (default 0.05)")
+    return grid
+
+
 def output_dir(path: str) -> Path:
     out = Path(path)
     try:

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from ._common import add_output_options, float_grid, output_dir, print_json
+from ._common import add_omega_grid, add_output_options, float_grid, output_dir, print_json
 
 _MEANFIELD_HELP = """\
 Mean-field dynamics (pump paper Sec. IV A, Eqs. 16-19; SPEC 1):
@@ -181,11 +181,8 @@ def register(commands) -> None:
     g.add_argument("--Delta", type=float, default=1.0, help="staggered potential Delta (default 1)")
     g.add_argument("--theta0-deg", type=float, default=90.0,
                    help="initial in-plane spin angle in degrees from +x (default 90: along +y)")
-    w = mf.add_argument_group("omega (one value, or an inclusive grid)")
+    w = add_omega_grid(mf, first=0.1, title="omega (one value, or an inclusive grid)")
     w.add_argument("--omega", type=float, default=None, help="a single omega/J (overrides the grid)")
-    w.add_argument("--omega-min", type=float, default=0.1, help="first omega/J (default 0.1)")
-    w.add_argument("--omega-max", type=float, default=2.5, help="last omega/J (default 2.5)")
-    w.add_argument("--omega-step", type=float, default=0.05, help="step (default 0.05)")
     n = mf.add_argument_group("integration")
     n.add_argument("--periods", type=int, default=10, help="run length in periods 2 pi/omega (default 10)")
     n.add_argument("--dt", type=float, default=0.1, help="largest time step in 1/J (default 0.1)")

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from ._common import add_output_options, float_grid, output_dir, print_json
+from ._common import add_omega_grid, add_output_options, float_grid, output_dir, print_json
 
 _MODEL_HELP = """\
 Model (pump paper Eq. 7, SPEC §1):
@@ -157,10 +157,7 @@ def register(commands) -> None:
         "xarray.open_zarr) and DIR/pump_sweep.png.\n\n" + _MODEL_HELP,
         epilog="example: jaxmotor pump sweep --S 5 --omega-min 0.1 --omega-max 2 --omega-step 0.1 --out runs/s5")
     add_model_options(sweep)
-    grid = sweep.add_argument_group("omega grid (inclusive)")
-    grid.add_argument("--omega-min", type=float, default=0.05, help="first omega/J (default 0.05)")
-    grid.add_argument("--omega-max", type=float, default=2.5, help="last omega/J (default 2.5)")
-    grid.add_argument("--omega-step", type=float, default=0.05, help="step (default 0.05)")
+    add_omega_grid(sweep)
     add_output_options(sweep, "jaxmotor-out/pump-sweep")
     sweep.set_defaults(func=_sweep)
 

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._common import add_output_options, float_grid, output_dir, print_json
+from ._common import add_omega_grid, add_output_options, float_grid, output_dir, print_json
 from .pump_ed import _MODEL_HELP, _model_attrs, add_model_options, model_from_args
 
 
@@ -251,10 +251,7 @@ def register(commands) -> None:
                        help="spin sizes, inclusive range or comma list, multiples of 1/2 (default 1:20)")
     phase.add_argument("--fit-S-min", type=float, default=4.0,
                        help="fit omega_min = a/S over S >= this (the 1/S law holds for large S; default 4)")
-    grid = phase.add_argument_group("omega grid (inclusive)")
-    grid.add_argument("--omega-min", type=float, default=0.05, help="first omega/J (default 0.05)")
-    grid.add_argument("--omega-max", type=float, default=2.5, help="last omega/J (default 2.5)")
-    grid.add_argument("--omega-step", type=float, default=0.05, help="step (default 0.05)")
+    add_omega_grid(phase)
     add_output_options(phase, "jaxmotor-out/pump-phase")
     phase.set_defaults(func=_phase)
 
