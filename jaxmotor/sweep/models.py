@@ -11,6 +11,7 @@ A sweep model adapts one of jaxmotor's batched solvers to the engine:
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -113,16 +114,15 @@ class MotorSweep:
         tau = self.fixed["tau"]
         return MotorParams(**values, tau=None if tau is None else float(tau), noise=self.fixed["noise"])
 
+    @functools.cached_property
     def _plan_and_burn_in(self):
         """Noise plan and burn-in of the whole grid (host side, once)."""
         from ..motor import default_burn_in, noise_plan
 
-        if not hasattr(self, "_cached"):
-            params = self._params(self.spec.points())
-            burn_in = self.fixed["burn_in"]
-            burn_in = default_burn_in(params) if burn_in is None else float(burn_in)
-            self._cached = noise_plan(params, float(self.fixed["dt"])), burn_in
-        return self._cached
+        params = self._params(self.spec.points())
+        burn_in = self.fixed["burn_in"]
+        burn_in = default_burn_in(params) if burn_in is None else float(burn_in)
+        return noise_plan(params, float(self.fixed["dt"])), burn_in
 
     def validate(self) -> None:
         from .._validate import check_int, check_range
@@ -131,7 +131,7 @@ class MotorSweep:
         check_range("time", self.fixed["time"], low=0.0, low_inclusive=False)
         check_int("trajectories", self.fixed["trajectories"], low=1, high=10**6)
         check_int("seed", self.fixed["seed"], low=0)
-        _, burn_in = self._plan_and_burn_in()
+        _, burn_in = self._plan_and_burn_in
         check_range("burn_in", burn_in, low=0.0, high=float(self.fixed["time"]) - float(self.fixed["dt"]))
 
     def compute(self, points: dict[str, np.ndarray], *, memory_budget=None) -> dict[str, np.ndarray]:
@@ -139,7 +139,7 @@ class MotorSweep:
 
         from ..motor import simulate
 
-        plan, burn_in = self._plan_and_burn_in()
+        plan, burn_in = self._plan_and_burn_in
         n = len(next(iter(points.values())))
         size = devices.round_up(n)
         index = np.minimum(np.arange(size), n - 1)  # pad to a multiple of the device count
