@@ -31,6 +31,34 @@ frequency ω, S(t) = R_z(-ωt) S(0), and the fermions follow the driven Rice-Mel
 Thouless pump with an external drive). The same splitting is then a second/fourth-order
 integrator of the driven problem.
 
+**Ramp** (``ramp_periods`` = R > 0; SPEC §1 "Mean-field dynamics": a sudden start excites the
+fermions, the excitation never decays in this closed system and the charge per revolution wanders
+by a few percent with the starting angle; a slow ramp of the spin rotation removes most of it).
+Before the measured run the spin is driven on the fixed precession (no torque from the fermions)
+with the precession switched on smoothly over T_R = R·2π/|ω|,
+
+    ω(t) = ω sin²(πt / 2T_R)  for 0 ≤ t ≤ T_R   (ω̇ = 0 at both ends),
+
+starting in the plane at θ₀ + ωT_R/2 with the fermions in the filled lower band of h for that spin,
+so that it arrives at θ₀ at t = T_R turning at the full ω, with the fermions dressed by the motion.
+There the self-consistent run starts from the same spin state as a sudden start (in the plane at
+θ₀, dθ/dt = -ω exactly, since B_z = ω), so the orbit and ``encircles`` keep their meaning. The
+A flow turns the spin by -∫ω(t)dt = -ω[τ/2 - (T_R/π) cos(π(t + τ/2)/T_R) sin(πτ/2T_R)] over
+[t, t + τ], exactly; time advances with A only (a splitting in the extended phase space), so the
+integrator keeps its order. Nothing is measured during the ramp: the saved trajectory, Q(t), the
+winding and every diagnostic start at t = T_R and cover the following ``periods`` periods. R = 0 is
+the sudden start.
+
+Why the torque is off during the ramp: ramping ω with the back-action on lets the spin move on the
+ω = 0 energy landscape Tr[h(S)ρ], which is not flat in the plane (stationary only along ±x and ±y);
+at S = 10, ω = 0.5 and R = 2-10 it ends on orbits with ω̃ from 0.1 to 0.6, some not encircling at
+all, instead of the orbit through θ₀. Why not too slow: on the finite ring the driven fermions have multi-photon
+resonances (gap ≈ 2η ≈ 4ω at ω = 0.5, L = 8); a ramp lasting many periods crosses them
+partly adiabatically and excites the fermions again. Measured at L = 8, η = 0.95 with the fixed
+precession over 40 periods: ω = 0.25, R ≥ 1 gives 1.0031 for every θ₀ (adiabatic 1.0034; sudden
+0.996-1.000); ω = 0.5 gives 0.997 for R = 1-2, 0.99 for R = 20, 0.97-0.985 for R = 40 (sudden
+0.973-0.983). R of 1-2 periods is the useful range there.
+
 **Observables.** The bond current J_l = -2 t_l Im(e^{iφ} ρ_{l+1,l}), t_l = (J/2)(1 + s_l g S_x),
 is SPEC's (Eq. 3 orientation, prefactor J/2), so dn_l/dt = J_l - J_{l-1}. The transported charge
 Q(t) = ∫ J̄ dt integrates the bond average J̄ = (1/L) Σ_l J_l (trapezoid rule); it is the charge
@@ -69,9 +97,15 @@ class MeanFieldConfig(eqx.Module):
         S: classical spin length S > 0 (g = η/S). Default 10.
         theta0: initial in-plane angle of the spin, radians from +x towards +y; the spin starts in
             the plane (S_z = 0). Default π/2 (along +y, SPEC's default start).
-        periods: run length in bare precession periods 2π/|ω|. Default 20.
+        periods: length of the measured run in bare precession periods 2π/|ω| (after the ramp).
+            Default 20.
+        ramp_periods: R ≥ 0, duration of the smooth switch-on ω(t) = ω sin²(πt/2T_R) of the
+            precession, T_R = R·2π/|ω|, on the fixed precession ending at θ₀, before the measured
+            run (module doc, "Ramp"; SPEC §1). Default 0: sudden start at the full ω. About 2 removes
+            most of the start-up excitation at S = 10, ω = 0.5, L = 8; much longer ramps do not help.
         dt: largest time step (units 1/J). Every batch element runs the same number of steps,
-            set by the smallest |ω| of the batch; its step is periods·2π/(|ω|·n_steps) ≤ dt.
+            set by the smallest |ω| of the batch; its step is periods·2π/(|ω|·n_steps) ≤ dt
+            (the ramp likewise, with its own number of steps).
             The fermions set the scale: the fourth-order splitting is converged to ~1e-4 in the
             pumped charge at dt = 0.1 (bandwidth ~2J; at ω = 0.05 the charge per period changes
             by 1e-5 from dt = 0.1 to 0.025) while dt ≳ 0.5 is visibly wrong. Default 0.1.
@@ -85,6 +119,7 @@ class MeanFieldConfig(eqx.Module):
     S: Float[ArrayLike, "*batch"] = 10.0
     theta0: Float[ArrayLike, "*batch"] = np.pi / 2
     periods: int = eqx.field(static=True, default=20)
+    ramp_periods: float = eqx.field(static=True, default=0.0)
     dt: float = eqx.field(static=True, default=0.1)
     n_saved: int = eqx.field(static=True, default=400)
     order: int = eqx.field(static=True, default=4)
@@ -99,6 +134,7 @@ class MeanFieldConfig(eqx.Module):
         check_range("S", self.S, low=0.0, low_inclusive=False)
         check_finite("theta0", self.theta0)
         check_int("periods", self.periods, low=1, high=10**6)
+        check_range("ramp_periods", self.ramp_periods, low=0.0, high=1e6)
         check_range("dt", self.dt, low=0.0, high=10.0, low_inclusive=False)
         check_int("n_saved", self.n_saved, low=1, high=10**6)
         if self.order not in (2, 4):
@@ -114,15 +150,23 @@ class MeanFieldConfig(eqx.Module):
         save_every = max(1, int(np.ceil(needed / self.n_saved - 1e-9)))
         return save_every * self.n_saved, save_every
 
+    def ramp_steps(self, omega) -> int:
+        """Steps of the ramp for the batch of frequencies ``omega`` (host values); 0 without a ramp."""
+        if self.ramp_periods == 0:
+            return 0
+        needed = self.ramp_periods * 2 * np.pi / (np.min(np.abs(np.asarray(omega))) * self.dt)
+        return max(1, int(np.ceil(needed - 1e-9)))
+
 
 class MeanFieldResult(eqx.Module):
     """Result of :func:`meanfield`; every field has the batch shape, plus the axes noted.
 
     Attributes:
-        time: saved times (..., T), T = n_saved + 1 (t = 0 first).
+        time: saved times (..., T), T = n_saved + 1, from the start of the run (t = T_R first, the
+            end of the ramp; 0 without one).
         spin: the spin vector at those times, (..., T, 3).
         energy: E = -ωS_z + Tr[h(S)ρ] at those times (conserved with back-action), (..., T).
-        charge: transported charge Q(t) (bond average, SPEC orientation), (..., T).
+        charge: transported charge Q(t) since the end of the ramp (bond average, SPEC orientation), (..., T).
         pumped_charge_per_period: Q(t_K)/K over the K completed revolutions; NaN if K = 0.
         charge_per_bare_period: Q(t_end)/periods, the charge per 2π/|ω| (defined also when the
             spin does not encircle the origin).
@@ -130,7 +174,7 @@ class MeanFieldResult(eqx.Module):
         winding: total winding w(t_end) of the in-plane angle, clockwise positive.
         encircles: whether the in-plane spin encircled the origin (K ≥ 1).
         omega_tilde: mean precession frequency 2πK/t_K; NaN if K = 0.
-        energy_error: max_t |E(t) - E(0)|.
+        energy_error: max_t |E(t) - E(T_R)| over the measured run.
         norm_error: max_t ||S(t)| - S|.
         dt: the time step.
     """
@@ -211,56 +255,75 @@ def _propagator(vals, vecs, tau):
     return (vecs * jnp.exp(-1j * tau * vals)) @ vecs.conj().T
 
 
-def _run_one(params: PumpParams, S, theta0, config: MeanFieldConfig, n_steps: int, save_every: int):
+def _run_one(params: PumpParams, S, theta0, config: MeanFieldConfig, n_steps: int, save_every: int,
+             n_ramp: int):
     L, N = config.L, config.n_fermions
     h0, hx, hy = single_particle_terms(params, L, S)
     e0, v0 = jnp.linalg.eigh(h0)
     ex, vx = jnp.linalg.eigh(hx)
     ey = jnp.real(jnp.diag(hy))
     omega = params.omega
-    dt = config.periods * 2 * jnp.pi / (jnp.abs(omega) * n_steps)
-    torque = 1.0 if config.back_action else 0.0
+    period = 2 * jnp.pi / jnp.abs(omega)
+    dt = config.periods * period / n_steps
+    back_action = 1.0 if config.back_action else 0.0
 
-    def strang(state, tau):
-        spin, rho = state
+    def steady_turn(t, tau):
+        return omega * tau
 
-        def a_flow(spin, rho, t):
-            return _rotate(spin, 2, -omega * t), _conjugate(_propagator(e0, v0, t), rho)
+    def step(spin, rho, t, tau, turn, torque):
+        """One step τ from time t; ``turn(t, τ)`` = ∫_t^{t+τ} ω(s) ds turns the spin in the A flow,
+        ``torque`` (1 or 0) switches the fermions' back-action on the spin."""
 
-        def x_flow(spin, rho, t):
+        def a_flow(spin, rho, t, s):
+            return _rotate(spin, 2, -turn(t, s)), _conjugate(_propagator(e0, v0, s), rho), t + s
+
+        def x_flow(spin, rho, s):
             tx = jnp.real(jnp.trace(hx @ rho))
-            rho = _conjugate(_propagator(ex, vx, spin[0] * t), rho)
-            return _rotate(spin, 0, torque * tx * t), rho
+            rho = _conjugate(_propagator(ex, vx, spin[0] * s), rho)
+            return _rotate(spin, 0, torque * tx * s), rho
 
-        def y_flow(spin, rho, t):
+        def y_flow(spin, rho, s):
             ty = jnp.real(jnp.trace(hy @ rho))
-            phase = jnp.exp(-1j * spin[1] * t * ey)
+            phase = jnp.exp(-1j * spin[1] * s * ey)
             rho = phase[:, None] * rho * phase.conj()[None, :]
-            return _rotate(spin, 1, torque * ty * t), rho
+            return _rotate(spin, 1, torque * ty * s), rho
 
-        spin, rho = a_flow(spin, rho, tau / 2)
-        spin, rho = x_flow(spin, rho, tau / 2)
-        spin, rho = y_flow(spin, rho, tau)
-        spin, rho = x_flow(spin, rho, tau / 2)
-        spin, rho = a_flow(spin, rho, tau / 2)
-        return spin, rho
+        def strang(spin, rho, t, s):
+            spin, rho, t = a_flow(spin, rho, t, s / 2)
+            spin, rho = x_flow(spin, rho, s / 2)
+            spin, rho = y_flow(spin, rho, s)
+            spin, rho = x_flow(spin, rho, s / 2)
+            return a_flow(spin, rho, t, s / 2)
 
-    def step(state):
         if config.order == 2:
-            return strang(state, dt)
+            return strang(spin, rho, t, tau)[:2]
         for w in (_W1, _W0, _W1):
-            state = strang(state, w * dt)
-        return state
+            spin, rho, t = strang(spin, rho, t, w * tau)
+        return spin, rho
 
     def mean_current(spin, rho):
         return jnp.mean(bond_currents(params, L, S, spin, rho))
 
-    spin0 = S * jnp.array([jnp.cos(theta0), jnp.sin(theta0), 0.0])
+    t_ramp = config.ramp_periods * period
+    # the ramp turns the spin clockwise by ∫ω dt = ωT_R/2: start there to arrive at θ₀
+    start = theta0 + (omega * t_ramp / 2 if n_ramp else 0.0)
+    spin0 = S * jnp.array([jnp.cos(start), jnp.sin(start), 0.0])
     rho0 = ground_state_density(single_particle_hamiltonian(params, L, S, spin0), N)
+    if n_ramp:
+        dt_ramp = t_ramp / n_ramp
+
+        def ramp_turn(t, tau):  # ∫_t^{t+τ} ω sin²(πs/2T_R) ds; the formula is used also just outside [0, T_R]
+            return omega * (tau / 2 - t_ramp / jnp.pi * jnp.cos(jnp.pi * (t + tau / 2) / t_ramp)
+                            * jnp.sin(jnp.pi * tau / (2 * t_ramp)))
+
+        def ramp_step(state, i):
+            return step(*state, i * dt_ramp, dt_ramp, ramp_turn, 0.0), None
+
+        (spin0, rho0), _ = jax.lax.scan(ramp_step, (spin0, rho0), jnp.arange(n_ramp))
 
     def one_step(carry, _):
         spin, rho, t, q, cur, angle, winding, k_done, t_k, q_k = carry
-        spin, rho = step((spin, rho))
+        spin, rho = step(spin, rho, t, dt, steady_turn, back_action)
         t_new = t + dt
         cur_new = mean_current(spin, rho)
         q_new = q + 0.5 * dt * (cur + cur_new)
@@ -283,11 +346,11 @@ def _run_one(params: PumpParams, S, theta0, config: MeanFieldConfig, n_steps: in
         return carry, (t, spin, energy(params, L, S, spin, rho), q)
 
     zero = jnp.zeros(())
-    carry0 = (spin0, rho0, zero, zero, mean_current(spin0, rho0), theta0 + zero, zero,
+    carry0 = (spin0, rho0, zero, zero, mean_current(spin0, rho0), jnp.arctan2(spin0[1], spin0[0]), zero,
               jnp.zeros((), dtype=jnp.int32), zero, zero)
     carry, (t, spin, e, q) = jax.lax.scan(saved_block, carry0, None, length=config.n_saved)
     *_, winding, k_done, t_k, q_k = carry
-    time = jnp.concatenate([zero[None], t])
+    time = t_ramp + jnp.concatenate([zero[None], t])
     spin = jnp.concatenate([spin0[None], spin])
     e = jnp.concatenate([energy(params, L, S, spin0, rho0)[None], e])
     q = jnp.concatenate([zero[None], q])
@@ -311,8 +374,9 @@ def _run_one(params: PumpParams, S, theta0, config: MeanFieldConfig, n_steps: in
 
 
 @eqx.filter_jit
-def _run_batch(params: PumpParams, S, theta0, config: MeanFieldConfig, n_steps: int, save_every: int):
-    return jax.vmap(lambda p, s, th: _run_one(p, s, th, config, n_steps, save_every))(params, S, theta0)
+def _run_batch(params: PumpParams, S, theta0, config: MeanFieldConfig, n_steps: int, save_every: int,
+               n_ramp: int):
+    return jax.vmap(lambda p, s, th: _run_one(p, s, th, config, n_steps, save_every, n_ramp))(params, S, theta0)
 
 
 def meanfield(params: PumpParams, config: MeanFieldConfig = MeanFieldConfig()) -> MeanFieldResult:
@@ -340,12 +404,14 @@ def meanfield(params: PumpParams, config: MeanFieldConfig = MeanFieldConfig()) -
     S = jnp.broadcast_to(jnp.asarray(config.S, dtype=float), shape).ravel()
     theta0 = jnp.broadcast_to(jnp.asarray(config.theta0, dtype=float), shape).ravel()
     n_steps, save_every = config.steps(params.omega)
-    if n_steps > _MAX_STEPS:
+    n_ramp = config.ramp_steps(params.omega)
+    if n_steps + n_ramp > _MAX_STEPS:
         fail("omega", np.min(np.abs(np.asarray(params.omega))),
-             f"needs {n_steps} steps of dt <= {config.dt} for {config.periods} periods (at most {_MAX_STEPS})")
+             f"needs {n_steps + n_ramp} steps of dt <= {config.dt} for {config.ramp_periods:g} + {config.periods} "
+             f"periods (at most {_MAX_STEPS})")
     # S and theta0 travel as traced arrays; placeholders in the static config avoid recompiling per value
     static = eqx.tree_at(lambda c: (c.S, c.theta0), config, (0.0, 0.0))
-    result = _run_batch(flat, S, theta0, static, n_steps, save_every)
+    result = _run_batch(flat, S, theta0, static, n_steps, save_every, n_ramp)
     return jax.tree_util.tree_map(lambda a: a.reshape(shape + a.shape[1:]), result)
 
 
