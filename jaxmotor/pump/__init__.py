@@ -11,6 +11,7 @@ from .hamiltonian import (
 )
 from .observables import PumpObservables as PumpObservables
 from .spectrum import solve as solve, spectrum as spectrum
+from .design import GapDesign as GapDesign, optimize_gap as optimize_gap
 from .meanfield import (
     MeanFieldConfig as MeanFieldConfig,
     MeanFieldResult as MeanFieldResult,
