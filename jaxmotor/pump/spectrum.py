@@ -34,9 +34,53 @@ from .sectors import PumpSectors, make_sectors, observables_from_sectors, physic
 METHODS = ("auto", "sectors", "full")
 
 
+def _lapack_eigh(matrix):
+    return jnp.linalg.eigh(matrix, symmetrize_input=False)
+
+
+def _lapack_eigvalsh(matrix):
+    return jnp.linalg.eigvalsh(matrix)
+
+
+def _one_at_a_time(decompose):
+    """``decompose`` whose batching rule is ``lax.map`` (one LAPACK call per matrix).
+
+    JAX's batched LAPACK kernels on the CPU split the batch into tasks on XLA's intra-op thread pool
+    and block a pool thread until they finish. With several CPU devices running at once (e.g.
+    ``--xla_force_host_platform_device_count``), every pool thread can end up blocked that way and
+    the run stalls for ever; one matrix per call never waits on the pool. The devices still run in
+    parallel, so nothing is lost.
+    """
+    serial = jax.custom_batching.custom_vmap(decompose)
+
+    @serial.def_vmap
+    def _rule(axis_size, in_batched, matrix):
+        if not in_batched[0]:
+            out = serial(matrix)
+            return out, jax.tree.map(lambda _: False, out)
+        out = jax.lax.map(serial, matrix)
+        return out, jax.tree.map(lambda _: True, out)
+
+    return serial
+
+
+_serial_eigh = _one_at_a_time(_lapack_eigh)
+_serial_eigvalsh = _one_at_a_time(_lapack_eigvalsh)
+
+
+def _serial_linalg() -> bool:
+    """Batched LAPACK must go one matrix at a time: several CPU devices share one thread pool."""
+    return jax.default_backend() == "cpu" and jax.local_device_count() > 1
+
+
 def eigh(matrix):
     """Eigen-decomposition of a Hermitian matrix, ascending eigenvalues (LAPACK/cuSOLVER heevd)."""
-    return jnp.linalg.eigh(matrix, symmetrize_input=False)
+    return (_serial_eigh if _serial_linalg() else _lapack_eigh)(matrix)
+
+
+def eigvalsh(matrix):
+    """Ascending eigenvalues of a Hermitian matrix (same batching policy as :func:`eigh`)."""
+    return (_serial_eigvalsh if _serial_linalg() else _lapack_eigvalsh)(matrix)
 
 
 def choose_method(params: PumpParams, method: str = "auto") -> str:
@@ -83,13 +127,13 @@ def _sector_observables(flat: PumpParams, basis: PumpBasis, sectors: PumpSectors
 
 @eqx.filter_jit
 def _full_spectrum(flat: PumpParams, basis: PumpBasis, sectors: None) -> Array:
-    return jax.vmap(lambda p: jnp.linalg.eigvalsh(hamiltonian(p, basis)))(flat)
+    return jax.vmap(lambda p: eigvalsh(hamiltonian(p, basis)))(flat)
 
 
 @eqx.filter_jit
 def _sector_spectrum(flat: PumpParams, basis: PumpBasis, sectors: PumpSectors) -> Array:
     def one(p):
-        evals, _ = sector_spectrum(p, basis, sectors, lambda h: (jnp.linalg.eigvalsh(h), None))
+        evals, _ = sector_spectrum(p, basis, sectors, lambda h: (eigvalsh(h), None))
         return physical_eigenvalues(sectors, evals)
 
     return jax.vmap(one)(flat)

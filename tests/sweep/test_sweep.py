@@ -154,7 +154,6 @@ print(json.dumps({"spread": spread, "delta_n": obs.delta_n.tolist(), "E": obs.E.
 """
 
 
-@pytest.mark.slow  # intermittent deadlock of virtual CPU devices on a 2-core machine (see the issue 7 note)
 def test_four_virtual_devices_give_the_one_device_results_and_really_shard(tmp_path):
     import json
 
