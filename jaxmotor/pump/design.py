@@ -29,8 +29,8 @@ Constraints.
      selected state from being overtaken and, near the edge, supplies the edge's normal, so the
      iterate can slide along the edge (the optimum is where ∇gap = -μ∇margin/margin). It settles
      at a margin of order μ·|∂margin|/|∂gap| (≈ 3μ here).
-  2. every proposed step is checked with the independent batched ED (:func:`jaxmotor.pump.solve`);
-     a step that leaves the plateau is halved up to ``backtracking`` times, then dropped. This
+  2. every proposed step is checked by an independent ED: Δn from the pipeline of
+     :func:`jaxmotor.pump.solve` (symmetry sectors on a clean ring; no derivatives involved); a step that leaves the plateau is halved up to ``backtracking`` times, then dropped. This
      catches what the barrier cannot see: a step that jumps over a crossing, and the excursions
      of Δn just before the edge (ω̃, an argmax over spectral lines, jumps there: Δn ≈ 1.02-1.04).
 
@@ -57,8 +57,9 @@ from ..optimize import Box
 from .basis import PumpBasis
 from .gradients import differentiable_observables, selected_eigenpair
 from .hamiltonian import PumpParams, hamiltonian
-from .observables import as_matrix, sz_expectations
-from .spectrum import eigh, solve
+from .observables import as_matrix, observables_from_eigh, sz_expectations
+from .sectors import make_sectors, observables_from_sectors, sector_spectrum
+from .spectrum import choose_method, eigh
 
 
 def selection_margin(params: PumpParams, basis: PumpBasis) -> Float[Array, ""]:
@@ -87,11 +88,11 @@ class GapDesign(eqx.Module):
         omega: the fixed Larmor frequency ω.
         eta, Delta: the optimum (Δ in the units of the fixed J; Δ/J lies in ``delta_bounds``).
         ph_gap_min: the minimum particle-hole gap there (Eq. 34).
-        delta_n: the charge per period there, from :func:`~jaxmotor.pump.solve` (|Δn - 1| < tol).
+        delta_n: the charge per period there, from the ED of :func:`~jaxmotor.pump.solve` (|Δn - 1| < tol).
         iterations: optimizer steps taken (one gradient through the ED each).
         evaluations: ED evaluations the optimizer used: each gradient (one point through
             :func:`~jaxmotor.pump.gradients.differentiable_observables` and :func:`selection_margin`)
-            counts one, each feasibility check with :func:`~jaxmotor.pump.solve` one (the start, and
+            counts one, each feasibility check (the ED of :func:`~jaxmotor.pump.solve`) one (the start, and
             every proposed or halved step).
         rejected: proposals (halvings included) that left the quantized plateau; > 0 when the
             constraint was active.
@@ -142,7 +143,8 @@ def optimize_gap(
         quantization_tol: the plateau is |Δn - 1| < quantization_tol, in (0, 0.5).
         barrier: weight μ of the log barrier μ·ln(E'-margin) (units of J), > 0.
         backtracking: how many times a step that leaves the plateau is halved before it is dropped.
-        method: ED of the feasibility check, as in :func:`~jaxmotor.pump.solve`.
+        method: ED of the feasibility check, as in :func:`~jaxmotor.pump.solve` (``"auto"``: the
+            symmetry sectors on a clean ring).
         progress: tqdm progress bar.
     """
     if params.batch_shape:
@@ -185,17 +187,26 @@ def optimize_gap(
     def ascent(u, state):
         (value, gap), grad = jax.value_and_grad(objective, has_aux=True)(u)
         updates, state = optimizer.update(-grad, state, u)
-        return updates, state, value, gap, jnp.linalg.norm(grad)
+        p = point(u)
+        return updates, state, jnp.stack([value, gap, p.eta, p.Delta, jnp.linalg.norm(grad)])
 
-    def delta_n(u) -> float:
-        return float(solve(point(u), basis, method=method).delta_n)
+    sectors = make_sectors(basis) if choose_method(params, method) == "sectors" else None
 
-    u = jnp.array([box.inverse(x) for box, x in zip(boxes, start)])
-    dn, evaluations, rejected = delta_n(u), 1, 0
+    @jax.jit
+    def delta_n(u):
+        # The per-point kernel of solve(), jitted for one point: one dispatch per check, where solve's
+        # chunking and sharding machinery costs dozens (it dominates a run under CPU contention).
+        p = point(u)
+        if sectors is None:
+            return observables_from_eigh(p, basis, *eigh(hamiltonian(p, basis))).delta_n
+        return observables_from_sectors(p, basis, sectors, *sector_spectrum(p, basis, sectors, eigh)).delta_n
+
+    u = np.array([box.inverse(x) for box, x in zip(boxes, start)])
+    dn, evaluations, rejected = float(delta_n(u)), 1, 0
     if not abs(dn - 1.0) < quantization_tol:
         fail("params", start, f"the start (eta, Delta/J) must be quantized, |Δn - 1| < {quantization_tol:g}; "
              f"it has Δn = {dn:.4g}")
-    state = optimizer.init(u)
+    state = optimizer.init(jnp.asarray(u))
     rows = []
     iterator = range(steps + 1)
     if progress:
@@ -203,17 +214,17 @@ def optimize_gap(
 
         iterator = tqdm(iterator, desc="optimize gap", unit="step")
     for i in iterator:
-        updates, new_state, value, gap, norm = ascent(u, state)
+        updates, new_state, record = ascent(u, state)
+        updates, record = np.asarray(updates), np.asarray(record)
         evaluations += 1
-        p = point(u)
-        rows.append((float(value), float(gap), float(p.eta), float(p.Delta), dn, float(norm)))
-        if not all(np.isfinite(rows[-1])):
+        rows.append((*record[:4], dn, record[4]))
+        if not np.all(np.isfinite(record)):
             raise FloatingPointError(f"objective or gradient not finite at step {i}: {rows[-1]}")
         if i == steps:
             break
         for halving in range(backtracking + 1):
             proposal = u + updates * 0.5**halving
-            dn_new = delta_n(proposal)
+            dn_new = float(delta_n(proposal))
             evaluations += 1
             if abs(dn_new - 1.0) < quantization_tol:
                 u, state, dn = proposal, new_state, dn_new
