@@ -79,7 +79,8 @@ def register(commands) -> None:
     d.add_argument("--steps", type=int, default=100, help="optimizer steps (default 100)")
     d.add_argument("--learning-rate", type=float, default=0.1,
                    help="Adam's initial step in the sigmoid variables, cosine-decayed (default 0.1)")
-    d.add_argument("--eta-bounds", default="0.05,0.99", metavar="LO,HI", help="box for eta, inside (0,1) (default 0.05,0.99)")
+    d.add_argument("--eta-bounds", default="0.05,0.99", metavar="LO,HI",
+                   help="box for eta, inside (0,1) (default 0.05,0.99)")
     d.add_argument("--delta-bounds", default="0.05,3", metavar="LO,HI", help="box for Delta/J, LO > 0 (default 0.05,3)")
     d.add_argument("--quantization-tol", type=float, default=0.03,
                    help="the plateau: |Delta n - 1| < this (default 0.03)")

@@ -30,7 +30,8 @@ Constraints.
      iterate can slide along the edge (the optimum is where ∇gap = -μ∇margin/margin). It settles
      at a margin of order μ·|∂margin|/|∂gap| (≈ 3μ here).
   2. every proposed step is checked by an independent ED: Δn from the pipeline of
-     :func:`jaxmotor.pump.solve` (symmetry sectors on a clean ring; no derivatives involved); a step that leaves the plateau is halved up to ``backtracking`` times, then dropped. This
+     :func:`jaxmotor.pump.solve` (symmetry sectors on a clean ring; no derivatives involved). A
+     step that leaves the plateau is halved up to ``backtracking`` times, then dropped. This
      catches what the barrier cannot see: a step that jumps over a crossing, and the excursions
      of Δn just before the edge (ω̃, an argmax over spectral lines, jumps there: Δn ≈ 1.02-1.04).
 
