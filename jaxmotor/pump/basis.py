@@ -11,11 +11,13 @@ to the jitted code as constant arrays. Nothing ever touches the 2^L Fock space.
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from itertools import combinations
 from math import comb
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Float, Int
@@ -191,10 +193,12 @@ def check_memory(L, N, S, need: float, memory_budget: float | None, what: str) -
 
 
 def _default_memory_budget() -> float:
-    """Half of the physical memory of this machine (bytes)."""
+    """Bytes a chunk may use: 90 % of the accelerator's allocator limit on a GPU, else half of the
+    machine's physical memory."""
+    stats = jax.devices()[0].memory_stats() if jax.default_backend() != "cpu" else None
+    if stats and "bytes_limit" in stats:
+        return 0.9 * stats["bytes_limit"]
     try:
-        import os
-
         return 0.5 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return 8 * 2**30

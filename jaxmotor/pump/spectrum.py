@@ -15,12 +15,13 @@ callback (so long sweeps can store results as they come).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
+from functools import lru_cache, partial
 from math import prod
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
@@ -28,59 +29,11 @@ from .._validate import fail
 from ..sweep import devices
 from .basis import PumpBasis, _default_memory_budget, check_memory, ed_bytes
 from .hamiltonian import PumpParams, hamiltonian
+from .linalg import check_algorithm, default_algorithm, eigh, eigvalsh, fallback_algorithm
 from .observables import PumpObservables, observables_from_eigh
 from .sectors import PumpSectors, make_sectors, observables_from_sectors, physical_eigenvalues, sector_spectrum
 
 METHODS = ("auto", "sectors", "full")
-
-
-def _lapack_eigh(matrix):
-    return jnp.linalg.eigh(matrix, symmetrize_input=False)
-
-
-def _lapack_eigvalsh(matrix):
-    return jnp.linalg.eigvalsh(matrix)
-
-
-def _one_at_a_time(decompose):
-    """``decompose`` whose batching rule is ``lax.map`` (one LAPACK call per matrix).
-
-    JAX's batched LAPACK kernels on the CPU split the batch into tasks on XLA's intra-op thread pool
-    and block a pool thread until they finish. With several CPU devices running at once (e.g.
-    ``--xla_force_host_platform_device_count``), every pool thread can end up blocked that way and
-    the run stalls for ever; one matrix per call never waits on the pool. The devices still run in
-    parallel, so nothing is lost.
-    """
-    serial = jax.custom_batching.custom_vmap(decompose)
-
-    @serial.def_vmap
-    def _rule(axis_size, in_batched, matrix):
-        if not in_batched[0]:
-            out = serial(matrix)
-            return out, jax.tree.map(lambda _: False, out)
-        out = jax.lax.map(serial, matrix)
-        return out, jax.tree.map(lambda _: True, out)
-
-    return serial
-
-
-_serial_eigh = _one_at_a_time(_lapack_eigh)
-_serial_eigvalsh = _one_at_a_time(_lapack_eigvalsh)
-
-
-def _serial_linalg() -> bool:
-    """Batched LAPACK must go one matrix at a time: several CPU devices share one thread pool."""
-    return jax.default_backend() == "cpu" and jax.local_device_count() > 1
-
-
-def eigh(matrix):
-    """Eigen-decomposition of a Hermitian matrix, ascending eigenvalues (LAPACK/cuSOLVER heevd)."""
-    return (_serial_eigh if _serial_linalg() else _lapack_eigh)(matrix)
-
-
-def eigvalsh(matrix):
-    """Ascending eigenvalues of a Hermitian matrix (same batching policy as :func:`eigh`)."""
-    return (_serial_eigvalsh if _serial_linalg() else _lapack_eigvalsh)(matrix)
 
 
 def choose_method(params: PumpParams, method: str = "auto") -> str:
@@ -108,32 +61,32 @@ def chunk_size(basis: PumpBasis, n_points: int, memory_budget: float | None = No
 
 
 @eqx.filter_jit
-def _full_observables(flat: PumpParams, basis: PumpBasis, sectors: None) -> PumpObservables:
+def _full_observables(flat: PumpParams, basis: PumpBasis, sectors: None, algorithm: str) -> PumpObservables:
     def one(p):
-        evals, evecs = eigh(hamiltonian(p, basis))
+        evals, evecs = eigh(hamiltonian(p, basis), algorithm)
         return observables_from_eigh(p, basis, evals, evecs)
 
     return jax.vmap(one)(flat)
 
 
 @eqx.filter_jit
-def _sector_observables(flat: PumpParams, basis: PumpBasis, sectors: PumpSectors) -> PumpObservables:
+def _sector_observables(flat: PumpParams, basis: PumpBasis, sectors: PumpSectors, algorithm: str) -> PumpObservables:
     def one(p):
-        evals, evecs = sector_spectrum(p, basis, sectors, eigh)
+        evals, evecs = sector_spectrum(p, basis, sectors, partial(eigh, algorithm=algorithm))
         return observables_from_sectors(p, basis, sectors, evals, evecs)
 
     return jax.vmap(one)(flat)
 
 
 @eqx.filter_jit
-def _full_spectrum(flat: PumpParams, basis: PumpBasis, sectors: None) -> Array:
-    return jax.vmap(lambda p: eigvalsh(hamiltonian(p, basis)))(flat)
+def _full_spectrum(flat: PumpParams, basis: PumpBasis, sectors: None, algorithm: str) -> Array:
+    return jax.vmap(lambda p: eigvalsh(hamiltonian(p, basis), algorithm))(flat)
 
 
 @eqx.filter_jit
-def _sector_spectrum(flat: PumpParams, basis: PumpBasis, sectors: PumpSectors) -> Array:
+def _sector_spectrum(flat: PumpParams, basis: PumpBasis, sectors: PumpSectors, algorithm: str) -> Array:
     def one(p):
-        evals, _ = sector_spectrum(p, basis, sectors, lambda h: (eigvalsh(h), None))
+        evals, _ = sector_spectrum(p, basis, sectors, lambda h: (eigvalsh(h, algorithm), None))
         return physical_eigenvalues(sectors, evals)
 
     return jax.vmap(one)(flat)
@@ -147,6 +100,28 @@ _KERNELS = {
 }
 
 
+@lru_cache(maxsize=None)
+def _kernel(what: str, method: str, algorithm: str):
+    """The jitted kernel, spread over the devices, for one solver."""
+    return devices.spread(partial(_KERNELS[what, method], algorithm=algorithm), 2)
+
+
+def _failed(out) -> bool:
+    """A chunk whose eigendecomposition failed (the GPU solvers return NaN on failure)."""
+    energies = out.E if isinstance(out, PumpObservables) else out
+    return bool(np.isnan(energies).any())
+
+
+def _run_chunk(what: str, method: str, algorithm: str, chunk, basis, sectors):
+    """One chunk on the devices, back on the host; a failed GPU decomposition is redone with the other solver."""
+    out = devices.gather(_kernel(what, method, algorithm)(chunk, basis, sectors))
+    fallback = fallback_algorithm(algorithm)
+    if fallback is not None and _failed(out):
+        warnings.warn(f"eigh ({algorithm}) returned NaN in a chunk; recomputing it with '{fallback}'", stacklevel=3)
+        out = devices.gather(_kernel(what, method, fallback)(chunk, basis, sectors))
+    return out
+
+
 def _run_chunked(
     what: str,
     params: PumpParams,
@@ -157,11 +132,12 @@ def _run_chunked(
     progress: bool,
     on_chunk: Callable[[int, int, object], None] | None,
     desc: str,
+    algorithm: str | None = None,
 ):
     method = choose_method(params, method)
+    algorithm = check_algorithm(algorithm) if algorithm is not None else default_algorithm()
     check_memory(basis.L, basis.N, basis.S, point_bytes(basis, method), memory_budget,
                  "dense ED" if method == "full" else "ED in symmetry sectors")
-    kernel = devices.spread(_KERNELS[what, method], 2)
     sectors = make_sectors(basis) if method == "sectors" else None
     full = params.broadcast(basis.L)
     shape = full.batch_shape
@@ -178,7 +154,7 @@ def _run_chunked(
         stop = min(start + size, n)
         index = np.minimum(np.arange(start, start + size), n - 1)  # pad with the last point
         chunk = devices.shard_batch(jax.tree.map(lambda x: x[index], flat))
-        out = jax.tree.map(lambda x: x[: stop - start], devices.gather(kernel(chunk, basis, sectors)))
+        out = jax.tree.map(lambda x: x[: stop - start], _run_chunk(what, method, algorithm, chunk, basis, sectors))
         if on_chunk is not None:
             on_chunk(start, stop, out)
         pieces.append(out)
@@ -194,6 +170,7 @@ def solve(
     memory_budget: float | None = None,
     progress: bool = False,
     on_chunk: Callable[[int, int, PumpObservables], None] | None = None,
+    eigh_algorithm: str | None = None,
 ) -> PumpObservables:
     """Diagonalize H at every parameter point and compute the selected state's observables.
 
@@ -206,13 +183,15 @@ def solve(
         progress: show a progress bar over chunks.
         on_chunk: called as ``on_chunk(start, stop, observables)`` with each finished chunk of the
             flattened batch (numpy arrays), e.g. to store it at once.
+        eigh_algorithm: ``"lapack"`` (CPU), ``"qr"`` or ``"jacobi"`` (GPU); default: the measured
+            best for the backend (:mod:`jaxmotor.pump.linalg`).
 
     Returns:
         :class:`PumpObservables` with numpy arrays of the batch shape (plus trailing axes).
     """
     return _run_chunked(
         "observables", params, basis, method=method, memory_budget=memory_budget, progress=progress,
-        on_chunk=on_chunk, desc="pump ED",
+        on_chunk=on_chunk, desc="pump ED", algorithm=eigh_algorithm,
     )
 
 
@@ -223,9 +202,10 @@ def spectrum(
     method: str = "auto",
     memory_budget: float | None = None,
     progress: bool = False,
+    eigh_algorithm: str | None = None,
 ) -> Float[np.ndarray, "*batch D"]:
     """All eigenvalues of H (ascending) at every parameter point (Fig. 2). Shape batch + (D,)."""
     return _run_chunked(
         "spectrum", params, basis, method=method, memory_budget=memory_budget, progress=progress,
-        on_chunk=None, desc="pump spectrum",
+        on_chunk=None, desc="pump spectrum", algorithm=eigh_algorithm,
     )
