@@ -59,7 +59,7 @@ def _best(fn, repeats):
 
 def _set_segment(size):
     """Switch the innermost checkpoint length (read when tracing: the jit caches are cleared)."""
-    langevin._SEGMENT = size
+    langevin._SEGMENT[jax.default_backend()] = size
     jax.clear_caches()
 
 
@@ -84,14 +84,15 @@ def gradient_cost(trajectories, repeats):
     """Forward and gradient times; the gradient with the innermost segment checkpoints of the record
     scan (``langevin._SEGMENT`` steps) and without them (one checkpoint per noise block only)."""
     out = {}
-    segment = langevin._SEGMENT
+    segment = langevin.segment_steps()
     for name, case in CASES.items():
         for harmonics in (False, True):
             power, x0 = _power_fn(case, harmonics, 10_000, trajectories)
             fwd = jax.jit(power)
             (w_fwd, c_fwd) = _best(lambda: fwd(x0).block_until_ready(), repeats)
             row = {"forward_wall_s": w_fwd, "forward_cpu_s": c_fwd}
-            for label, size in (("", segment), ("_without_segment_checkpoints", 10**9)):
+            for label, size in (("", segment), ("_with_segment_checkpoints", 64),
+                                ("_without_segment_checkpoints", 10**9)):
                 _set_segment(size)
                 grad = jax.jit(jax.grad(power))
                 (w, c) = _best(lambda: grad(x0).block_until_ready(), repeats)
@@ -109,7 +110,7 @@ def backward_memory(trajectories):
     """Temporary buffers of the compiled forward and gradient (harmonic load, all parameters), the
     gradient also without the innermost segment checkpoints."""
     out = {}
-    segment = langevin._SEGMENT
+    segment = langevin.segment_steps()
     for name, case in CASES.items():
         for steps in (10_000, 100_000):
             power, x0 = _power_fn(case, True, steps, trajectories)

@@ -111,16 +111,17 @@ def quspin_hamiltonian(omega):
                           check_pcon=False)
 
 
-def bench_fig3(points: int, repeats: int, with_quspin: bool) -> dict:
+def bench_fig3(points: int, repeats: int, with_quspin: bool, methods: tuple[str, ...] = ("sectors", "full")) -> dict:
     omega = np.arange(1, points + 1) * 0.05
     basis = make_basis(L, N, S)
     params = PumpParams(omega=omega, eta=ETA)
     out = {"L": L, "N": N, "S": S, "dim": basis.dim, "points": points}
     reference = None
-    for method in ("sectors", "full"):
+    for method in methods:
         obs, first = _timed(lambda: solve(params, basis, method=method))
         runs = [_timed(lambda: solve(params, basis, method=method))[1] for _ in range(repeats)]
         out[f"jaxmotor_{method}"] = {"first_call_s": first, "run_s": min(runs), "compile_s": first - min(runs)}
+        print(method, json.dumps(out[f"jaxmotor_{method}"]), flush=True)
         if reference is None:
             reference = obs.delta_n
         np.testing.assert_allclose(obs.delta_n, reference, atol=1e-6)
@@ -132,13 +133,14 @@ def bench_fig3(points: int, repeats: int, with_quspin: bool) -> dict:
     records, seconds = _timed(scipy_loop)
     np.testing.assert_allclose([r["delta_n"] for r in records], reference, atol=1e-6)
     out["scipy_loop_s"] = seconds
+    print("scipy loop", seconds, flush=True)
     if with_quspin:
         def quspin_loop():
             return [quspin_hamiltonian(w).eigh()[0] for w in omega]
 
         spectra, seconds = _timed(quspin_loop)
         out["quspin_ed_only_s"] = seconds
-    for method in ("sectors", "full"):
+    for method in methods:
         jm = out[f"jaxmotor_{method}"]
         for name in ("scipy_loop_s", "quspin_ed_only_s"):
             if name in out:
@@ -166,6 +168,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--no-quspin", action="store_true")
     parser.add_argument("--no-l10", action="store_true")
+    parser.add_argument("--methods", default="sectors,full", help="jaxmotor methods to time")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     record = {"benchmark": "pump ED: Fig. 3 sweep (all observables) and one L=10 point",
@@ -177,7 +180,7 @@ def main():
         record["quspin_version"] = quspin.__version__
     except ImportError:
         args.no_quspin = True
-    record["fig3"] = bench_fig3(args.points, args.repeats, not args.no_quspin)
+    record["fig3"] = bench_fig3(args.points, args.repeats, not args.no_quspin, tuple(args.methods.split(",")))
     print(json.dumps(record["fig3"], indent=1))
     if not args.no_l10:
         record["l10_point"] = bench_l10()

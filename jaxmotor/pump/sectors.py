@@ -18,8 +18,11 @@ have disjoint supports). With H|b₀⟩ = Σ_b' h_b' |b'⟩ and [H, U] = 0,
 so each sector block follows from the few nonzeros of H's columns at the orbit representatives
 ("records", built once per (L, N, S) in numpy). H's parameter dependence enters only through
 three coefficients (hopping, staggered hopping ⊗ S_x, staggered potential ⊗ S_y) and the
-diagonal -ω S_z, so the blocks of any parameter point are a scatter-add of the records inside
-``jit``.
+diagonal -ω S_z, so the blocks of any parameter point are assembled from the records inside
+``jit``. Several records can land on the same matrix entry; they are grouped on the host (one row
+of record indices per distinct entry), summed by a fixed-order reduction and written with a
+unique-index scatter, so a block is bitwise the same on every run and device (a GPU scatter-add of
+colliding records would sum in a run-dependent order).
 
 S_x and S_y anticommute with e^{iπS_z}, so they connect sector k to k + L/2 (λ → -λ).
 
@@ -56,9 +59,11 @@ class PumpSectors(eqx.Module):
         L, N, two_S: as in :class:`~jaxmotor.pump.PumpBasis`.
         dims: dimension d_k of every sector k = 0..L-1 (static).
         size: padded block size d = max d_k.
-        record_row, record_col, record_term: (L, R) positions and term ids of the block records
-            (padding records have value 0).
-        record_value: (L, R) their values (phase factors included).
+        record_term: (L, R + 1) term ids of the block records (the last one, and padding, value 0).
+        record_value: (L, R + 1) their values (phase factors included).
+        entry_row, entry_col: (L, E) the distinct block entries the records land on (padding
+            entries lie outside the block, row = d, and are dropped).
+        entry_records: (L, E, m) indices of the records that sum into each entry (padded with R).
         sz: (L, d) S_z eigenvalue m of every sector basis state (0 on padding).
         valid: (L, d) True on the physical (non-padding) basis states.
         slot: (L, D) position of product basis state b's orbit in sector k, or d if its orbit does
@@ -70,10 +75,11 @@ class PumpSectors(eqx.Module):
     N: int = eqx.field(static=True)
     two_S: int = eqx.field(static=True)
     dims: tuple[int, ...] = eqx.field(static=True)
-    record_row: Int[Array, "L R"]
-    record_col: Int[Array, "L R"]
-    record_term: Int[Array, "L R"]
-    record_value: Complex[Array, "L R"]
+    record_term: Int[Array, "L R1"]
+    record_value: Complex[Array, "L R1"]
+    entry_row: Int[Array, "L E"]
+    entry_col: Int[Array, "L E"]
+    entry_records: Int[Array, "L E m"]
     sz: Float[Array, "L d"]
     valid: Bool[Array, "L d"]
     slot: Int[Array, "L D"]
@@ -192,17 +198,32 @@ def _build(basis: PumpBasis) -> PumpSectors:
             value = base[ok] * lam[k] ** position[rows[ok]]
             per_sector[k].append((index_in_sector[k, o_row[ok]], index_in_sector[k, o_col[ok]],
                                   np.full(ok.sum(), term), value))
-    width = max(sum(len(r[0]) for r in recs) for recs in per_sector)
-    record = {name: np.zeros((L, width), dtype=dtype) for name, dtype in
-              (("row", np.int32), ("col", np.int32), ("term", np.int32), ("value", complex))}
-    for k, recs in enumerate(per_sector):
-        for i, name in enumerate(("row", "col", "term", "value")):
-            joined = np.concatenate([r[i] for r in recs])
-            record[name][k, : joined.size] = joined
+    joined = [[np.concatenate([r[i] for r in recs]) for i in range(4)] for recs in per_sector]
+    width = max(j[0].size for j in joined)
+    record_term = np.zeros((L, width + 1), dtype=np.int32)
+    record_value = np.zeros((L, width + 1), dtype=complex)
+    groups = []
+    for k, (rows, cols, term, value) in enumerate(joined):
+        record_term[k, : term.size] = term
+        record_value[k, : value.size] = value
+        entries, inverse = np.unique(rows.astype(np.int64) * d + cols, return_inverse=True)
+        order = np.argsort(inverse, kind="stable")
+        starts = np.searchsorted(inverse[order], np.arange(entries.size))
+        rank = np.arange(order.size) - starts[inverse[order]]
+        groups.append((entries, inverse[order], rank, order))
+    n_entries = max(1, max(g[0].size for g in groups))
+    multiplicity = max(1, max((int(g[2].max()) + 1 for g in groups if g[2].size), default=1))
+    entry_row = np.full((L, n_entries), d, dtype=np.int32)  # padding: outside the block, dropped
+    entry_col = np.zeros((L, n_entries), dtype=np.int32)
+    entry_records = np.full((L, n_entries, multiplicity), width, dtype=np.int32)  # padding: the zero record
+    for k, (entries, which, rank, order) in enumerate(groups):
+        entry_row[k, : entries.size] = entries // d
+        entry_col[k, : entries.size] = entries % d
+        entry_records[k, which, rank] = order
     return PumpSectors(
         L=L, N=N, two_S=basis.two_S, dims=dims,
-        record_row=jnp.asarray(record["row"]), record_col=jnp.asarray(record["col"]),
-        record_term=jnp.asarray(record["term"]), record_value=jnp.asarray(record["value"]),
+        record_term=jnp.asarray(record_term), record_value=jnp.asarray(record_value),
+        entry_row=jnp.asarray(entry_row), entry_col=jnp.asarray(entry_col), entry_records=jnp.asarray(entry_records),
         sz=jnp.asarray(sz), valid=jnp.asarray(valid),
         slot=jnp.asarray(slot.astype(np.int32)), amplitude=jnp.asarray(amplitude),
     )
@@ -234,14 +255,15 @@ def sector_hamiltonians(params: PumpParams, basis: PumpBasis, sectors: PumpSecto
     coef = _coefficients(params, basis)
     d = sectors.size
 
-    def block(row, col, term, value, sz, valid):
-        x = jnp.zeros((d, d), dtype=complex).at[row, col].add(coef[term] * value)
+    def block(term, value, row, col, records, sz, valid):
+        entries = jnp.sum((coef[term] * value)[records], axis=-1)  # fixed-order sum per entry
+        x = jnp.zeros((d, d), dtype=complex).at[row, col].set(entries, mode="drop", unique_indices=True)
         h = x + jnp.conj(x).T - params.omega * jnp.diag(sz)
         pad = jnp.sqrt(jnp.sum(jnp.abs(h) ** 2)) + 1.0
         return h + jnp.diag(jnp.where(valid, 0.0, pad))
 
-    return jax.vmap(block)(sectors.record_row, sectors.record_col, sectors.record_term,
-                           sectors.record_value, sectors.sz, sectors.valid)
+    return jax.vmap(block)(sectors.record_term, sectors.record_value, sectors.entry_row, sectors.entry_col,
+                           sectors.entry_records, sectors.sz, sectors.valid)
 
 
 def to_product(sectors: PumpSectors, k, vector: Complex[Array, " d"]) -> Complex[Array, " D"]:

@@ -95,7 +95,7 @@ def test_finite_ring_adiabatic_charge_tends_to_minus_the_chern_number():
     assert float(charge) == pytest.approx(1.0034, abs=1e-4)  # SPEC: the finite-L Berry flux at L = 8
     big = [float(pumped_charge_adiabatic(L, 0.95)) for L in (16, 64, 256)]
     assert abs(big[-1] - 1.0) < 1e-6
-    assert abs(big[0] - 1) > abs(big[1] - 1) >= abs(big[2] - 1)
+    assert abs(big[0] - 1) > abs(big[1] - 1) >= abs(big[2] - 1) - 1e-12  # L = 64 and 256 both at round-off
 
 
 @pytest.mark.parametrize("kwargs,name", [(dict(eta=np.nan), "eta"), (dict(eta=0.5, n_k=2), "n_k"),
