@@ -15,6 +15,7 @@ import math
 from typing import Callable
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
@@ -24,6 +25,30 @@ from .._validate import check_finite, check_range, fail
 NOISE_KINDS = ("paper", "fdt", "white")
 
 _SCALARS = ("K", "V", "F_load", "inertia", "temperature")
+
+
+@jax.custom_jvp
+def _cos_sin(theta):
+    return jnp.cos(theta), jnp.sin(theta)
+
+
+@_cos_sin.defjvp
+def _cos_sin_jvp(primals, tangents):
+    # the derivative reuses the values (the default rules would evaluate sin and cos again)
+    (theta,), (dtheta,) = primals, tangents
+    c, s = _cos_sin(theta)
+    return (c, s), (-s * dtheta, c * dtheta)
+
+
+def harmonic_cos_sin(theta: Float[ArrayLike, ""], n: int) -> tuple[Float[Array, " n"], Float[Array, " n"]]:
+    """(cos kθ, sin kθ) for k = 1..n from one cos θ, sin θ by the angle-addition recurrence
+    (error ~ k·ε): the load is evaluated twice per Langevin step, so transcendentals dominate it."""
+    c1, s1 = _cos_sin(theta)
+    cos, sin = [c1], [s1]
+    for _ in range(n - 1):
+        cos.append(cos[-1] * c1 - sin[-1] * s1)
+        sin.append(sin[-1] * c1 + cos[-2] * s1)
+    return jnp.stack(cos), jnp.stack(sin)
 
 
 class MotorParams(eqx.Module):
@@ -131,11 +156,12 @@ class MotorParams(eqx.Module):
     def load(self, theta: Float[ArrayLike, ""]) -> Float[Array, ""]:
         """The load force F(θ) of one parameter point (scalar fields; θ a scalar)."""
         force = jnp.asarray(self.F_load, dtype=float)
-        for name, trig in (("load_cos", jnp.cos), ("load_sin", jnp.sin)):
-            coefficients = getattr(self, name)
-            if coefficients is not None:
-                harmonics = jnp.arange(1, jnp.shape(coefficients)[-1] + 1)
-                force = force + jnp.sum(jnp.asarray(coefficients) * trig(harmonics * theta))
+        coefficients = [getattr(self, name) for name in ("load_cos", "load_sin")]
+        if any(c is not None for c in coefficients):
+            n = max(jnp.shape(c)[-1] for c in coefficients if c is not None)
+            for c, trig in zip(coefficients, harmonic_cos_sin(theta, n)):
+                if c is not None:
+                    force = force + jnp.sum(jnp.asarray(c) * trig[: jnp.shape(c)[-1]])
         if self.load_fn is not None:
             force = force + self.load_fn(theta)
         return force

@@ -54,3 +54,18 @@ def test_batch_shape_broadcasts_and_flattens():
     flat = p.flatten()
     assert flat.K.shape == (6,) and flat.load_cos.shape == (6, 4)
     np.testing.assert_array_equal(flat.V, np.tile([1.0, 2.0, 3.0], 2))
+
+
+def test_harmonic_recurrence_equals_cos_sin_and_its_derivative():
+    import jax
+
+    from jaxmotor.motor.params import harmonic_cos_sin
+
+    k = np.arange(1, 9)
+    for theta in (-2.7, 0.0, 0.4, 11.3):
+        c, s = harmonic_cos_sin(theta, 8)
+        np.testing.assert_allclose(c, np.cos(k * theta), atol=1e-14)
+        np.testing.assert_allclose(s, np.sin(k * theta), atol=1e-14)
+        dc, ds = jax.jacfwd(lambda t: harmonic_cos_sin(t, 8))(theta)
+        np.testing.assert_allclose(dc, -k * np.sin(k * theta), atol=1e-13)
+        np.testing.assert_allclose(ds, k * np.cos(k * theta), atol=1e-13)
