@@ -30,13 +30,13 @@ import numpy as np
 
 import jaxmotor  # noqa: F401  (float64)
 from jaxmotor.pump import PumpParams, make_basis, solve
-from jaxmotor.pump.linalg import ALGORITHMS, _decompose
+from jaxmotor.pump.linalg import _decompose
 from jaxmotor.pump.sectors import make_sectors
 from jaxmotor.store import provenance
 
 
 def solvers() -> list[str]:
-    return ["lapack"] if jax.default_backend() == "cpu" else [a for a in ALGORITHMS if a != "lapack"]
+    return {"cpu": ["lapack"], "gpu": ["qr", "jacobi"]}.get(jax.default_backend(), ["auto"])
 
 
 def peak_memory_gib() -> float:

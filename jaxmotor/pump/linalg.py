@@ -6,7 +6,8 @@ solver where the backend has several:
 
 * ``"lapack"`` — the CPU's LAPACK ``heevd`` (the only choice on a CPU);
 * ``"qr"`` — cuSOLVER ``syevd`` (divide and conquer after a QR-type tridiagonalization) on a GPU;
-* ``"jacobi"`` — cuSOLVER ``syevj`` (Jacobi sweeps; batched kernels for small matrices) on a GPU.
+* ``"jacobi"`` — cuSOLVER ``syevj`` (Jacobi sweeps; batched kernels for small matrices) on a GPU;
+* ``"auto"`` — whatever JAX chooses (the default on other backends, e.g. TPU).
 
 :func:`default_algorithm` gives the measured best per backend (``benchmarks/bench_pump_large.py``;
 the environment variable ``JAXMOTOR_EIGH`` overrides it). cuSOLVER reports a failed decomposition
@@ -31,8 +32,8 @@ from jax.lax.linalg import EighImplementation
 
 from .._validate import fail
 
-ALGORITHMS = ("lapack", "qr", "jacobi")
-_IMPLEMENTATION = {"lapack": None, "qr": EighImplementation.QR, "jacobi": EighImplementation.JACOBI}
+ALGORITHMS = ("lapack", "qr", "jacobi", "auto")
+_IMPLEMENTATION = {"lapack": None, "auto": None, "qr": EighImplementation.QR, "jacobi": EighImplementation.JACOBI}
 # Measured best per backend (benchmarks/results/pump_large_*.json).
 _DEFAULT = {"cpu": "lapack", "gpu": "qr"}
 
@@ -40,17 +41,20 @@ _DEFAULT = {"cpu": "lapack", "gpu": "qr"}
 def default_algorithm() -> str:
     """The solver for this backend: ``JAXMOTOR_EIGH`` if set, else the measured best."""
     backend = jax.default_backend()
-    chosen = os.environ.get("JAXMOTOR_EIGH") or _DEFAULT.get(backend, "qr")
+    chosen = os.environ.get("JAXMOTOR_EIGH") or _DEFAULT.get(backend, "auto")
     return check_algorithm(chosen)
 
 
 def check_algorithm(algorithm: str) -> str:
     if algorithm not in ALGORITHMS:
         fail("eigh algorithm", algorithm, "expected one of " + ", ".join(ALGORITHMS))
-    if jax.default_backend() == "cpu" and algorithm != "lapack":
+    backend = jax.default_backend()
+    if backend == "cpu" and algorithm not in ("lapack", "auto"):
         fail("eigh algorithm", algorithm, "the CPU has LAPACK only ('lapack')")
-    if jax.default_backend() != "cpu" and algorithm == "lapack":
-        fail("eigh algorithm", algorithm, "on a GPU choose 'qr' or 'jacobi'")
+    if backend == "gpu" and algorithm == "lapack":
+        fail("eigh algorithm", algorithm, "on a GPU choose 'qr', 'jacobi' or 'auto'")
+    if backend not in ("cpu", "gpu") and algorithm != "auto":
+        fail("eigh algorithm", algorithm, f"on the '{backend}' backend only 'auto' (JAX's choice)")
     return algorithm
 
 
