@@ -144,12 +144,19 @@ from jaxmotor.sweep.models import model_for
 assert jax.device_count() == 4, jax.devices()
 chunk = devices.shard_batch({"x": np.arange(8.0)})["x"]
 spread = len({s.device for s in chunk.addressable_shards})
-obs = solve(PumpParams(omega=np.linspace(0.2, 1.8, 6)), make_basis(6, 3, 2), memory_budget=2**30)
+import importlib
+spectrum = importlib.import_module("jaxmotor.pump.spectrum")
+from jaxmotor.pump.sectors import make_sectors
+basis = make_basis(6, 3, 2)
+points = devices.shard_batch(jax.tree.map(np.asarray, PumpParams(omega=np.linspace(0.2, 1.8, 8)).broadcast(6)))
+energies = spectrum._kernel("observables", "sectors", "lapack")(points, basis, make_sectors(basis)).E
+out_spread = len({s.device for s in energies.addressable_shards if s.data.size})
+obs = solve(PumpParams(omega=np.linspace(0.2, 1.8, 6)), basis, memory_budget=2**30)
 motor = model_for(from_dict(json.loads(sys.argv[1])))
 motor.validate()
 grid = motor.spec.points()
 out = motor.compute({k: v.reshape(-1) for k, v in grid.items()})
-print(json.dumps({"spread": spread, "delta_n": obs.delta_n.tolist(), "E": obs.E.tolist(),
+print(json.dumps({"spread": spread, "out_spread": out_spread, "delta_n": obs.delta_n.tolist(), "E": obs.E.tolist(),
                   "power_out": out["power_out"].tolist()}))
 """
 
@@ -164,11 +171,11 @@ def test_four_virtual_devices_give_the_one_device_results_and_really_shard(tmp_p
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     four = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert four["spread"] == 4
+    assert four["spread"] == 4 and four["out_spread"] == 4  # inputs and the kernel's outputs sit on 4 devices
     one = solve(PumpParams(omega=np.linspace(0.2, 1.8, 6)), make_basis(6, 3, 2), memory_budget=2**30)
-    np.testing.assert_allclose(four["delta_n"], one.delta_n, atol=1e-10)
-    np.testing.assert_allclose(four["E"], one.E, atol=1e-10)
+    np.testing.assert_allclose(four["delta_n"], one.delta_n, atol=1e-12)
+    np.testing.assert_allclose(four["E"], one.E, atol=1e-13)
     motor = model_for(from_dict(MOTOR_SPEC))
     motor.validate()
     out = motor.compute({k: v.reshape(-1) for k, v in motor.spec.points().items()})
-    np.testing.assert_allclose(four["power_out"], out["power_out"], rtol=1e-10, atol=1e-14)
+    np.testing.assert_array_equal(four["power_out"], out["power_out"])  # same keys, same bits
