@@ -11,6 +11,7 @@ import jaxmotor  # noqa: F401
 from jaxmotor.pump import PumpParams, hamiltonian, make_basis, solve, spectrum
 from jaxmotor.pump.sectors import (
     make_sectors,
+    reflection_action,
     sector_hamiltonians,
     to_product,
     to_sectors,
@@ -45,6 +46,34 @@ def test_U_is_the_fock_space_translation_and_commutes_with_H(L, N, S):
     np.testing.assert_allclose(U, np.kron(T1, rot), atol=1e-13)
     H = np.asarray(hamiltonian(PumpParams(omega=0.4, eta=0.7, flux=0.3), basis))
     np.testing.assert_allclose(H @ U, U @ H, atol=1e-12)
+
+
+@pytest.mark.parametrize("L,N,S", CASES)
+def test_reflection_with_conjugation_is_a_symmetry_and_makes_every_block_real(L, N, S):
+    basis = make_basis(L, N, S)
+    mirror = reflection_action(basis)
+    assert np.array_equal(mirror[mirror], np.arange(basis.dim))  # R² = 1
+    # the reflection from full Fock-space site permutations: n_j -> n_{L-1-j} on the occupations
+    occ = np.asarray(basis.occupations)[:, None, :].repeat(basis.n_spin, 1).reshape(basis.dim, L)
+    np.testing.assert_array_equal(occ[mirror], occ[:, ::-1])
+    p = PumpParams(omega=0.37, eta=0.8, J=1.1, Delta=0.9, flux=0.3)
+    H = np.asarray(hamiltonian(p, basis))
+    np.testing.assert_allclose(np.conj(H)[np.ix_(mirror, mirror)], H, atol=1e-13)  # A H A⁻¹ = H, A = K R
+    sectors = make_sectors(basis)
+    blocks = np.asarray(sector_hamiltonians(p, basis, sectors))
+    for k, d in enumerate(sectors.dims):
+        W = np.zeros((sectors.size, sectors.size), dtype=complex)
+        cols, weights = np.asarray(sectors.real_cols[k]), np.asarray(sectors.real_weights[k])
+        for j in range(2):
+            np.add.at(W, (cols[:, j], np.arange(sectors.size)), weights[:, j])
+        rows, row_weights = np.asarray(sectors.real_rows[k]), np.asarray(sectors.real_row_weights[k])
+        W_rows = np.zeros_like(W)
+        for j in range(2):
+            np.add.at(W_rows, (np.arange(sectors.size), rows[:, j]), row_weights[:, j])
+        np.testing.assert_allclose(W_rows, W, atol=1e-15)  # the row and column tables agree
+        np.testing.assert_allclose(W.conj().T @ W, np.eye(sectors.size), atol=1e-13)
+        real = W.conj().T @ blocks[k] @ W
+        assert np.abs(real.imag).max() < 1e-12 * max(1.0, np.abs(real).max())
 
 
 @pytest.mark.parametrize("L,N,S", CASES)
