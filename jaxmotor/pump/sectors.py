@@ -69,14 +69,15 @@ class PumpSectors(eqx.Module):
         L, N, two_S: as in :class:`~jaxmotor.pump.PumpBasis`.
         dims: dimension d_k of every sector k = 0..L-1 (static).
         size: padded block size d = max d_k.
-        record_term: (L, R + 1) term ids of the block records (the last one, and padding, value 0).
-        record_value: (L, R + 1) their values (phase factors included).
+        record_term: (L, R + 1) term ids of the records of W_k† X_k W_k (H_k = X_k + X_k† - ω S_z;
+            the last record, and padding, value 0).
+        record_value: (L, R + 1) their values (phase factors and W_k included).
         entry_row, entry_col: (L, E) the distinct block entries the records land on (padding
             entries lie outside the block, row = d, and are dropped).
         entry_records: (L, E, m) indices of the records that sum into each entry (padded with R).
-        real_cols, real_weights: (L, d, 2) the two sector slots and weights of every column of W_k
-            (the A-invariant basis, see Real blocks; padding slots map to themselves).
-        real_rows, real_row_weights: (L, d, 2) the same for the rows of W_k.
+        real_rows, real_weights: (L, d, 2) W_k, the A-invariant basis (Real blocks), by rows:
+            W_k[a, real_rows[k, a, j]] = real_weights[k, a, j] (padding slots: W = 1).
+        real_cols, real_col_weights: (L, d, 2) the same by columns: W_k[real_cols[k, c, j], c].
         sz: (L, d) S_z eigenvalue m of every sector basis state (0 on padding).
         valid: (L, d) True on the physical (non-padding) basis states.
         slot: (L, D) position of product basis state b's orbit in sector k, or d if its orbit does
@@ -93,10 +94,10 @@ class PumpSectors(eqx.Module):
     entry_row: Int[Array, "L E"]
     entry_col: Int[Array, "L E"]
     entry_records: Int[Array, "L E m"]
-    real_cols: Int[Array, "L d 2"]
-    real_weights: Complex[Array, "L d 2"]
     real_rows: Int[Array, "L d 2"]
-    real_row_weights: Complex[Array, "L d 2"]
+    real_weights: Complex[Array, "L d 2"]
+    real_cols: Int[Array, "L d 2"]
+    real_col_weights: Complex[Array, "L d 2"]
     sz: Float[Array, "L d"]
     valid: Bool[Array, "L d"]
     slot: Int[Array, "L D"]
@@ -143,36 +144,47 @@ def reflection_action(basis: PumpBasis) -> np.ndarray:
 
 
 def _real_basis(slot: np.ndarray, amplitude: np.ndarray, mirror: np.ndarray, dims: tuple[int, ...]):
-    """W_k of every sector (module docstring, Real blocks) as (slots, weights) per column and row."""
+    """W_k of every sector (module docstring, Real blocks) by rows, W[a, rows[a, j]] = weights[a, j],
+    and by columns, W[cols[c, j], c] = col_weights[c, j]."""
     L, D = slot.shape
     d = max(dims)
-    cols = np.tile(np.arange(d)[None, :, None], (L, 1, 2)).astype(np.int32)
+    rows = np.tile(np.arange(d)[None, :, None], (L, 1, 2)).astype(np.int32)
     weights = np.zeros((L, d, 2), dtype=complex)
-    weights[:, :, 0] = 1.0
-    rows, row_weights = cols.copy(), weights.copy()
+    weights[:, :, 0] = 1.0  # padding slots: W = 1
+    cols, col_weights = rows.copy(), weights.copy()
     for k in range(L):
-        inside = slot[k] < d
-        b = np.nonzero(inside)[0]
+        b = np.nonzero(slot[k] < d)[0]
         a = slot[k, b]
         partner = np.full(d, -1)
         partner[a] = slot[k, mirror[b]]
-        mu = np.zeros(d, dtype=complex)
+        mu = np.zeros(d, dtype=complex)  # A|k, a⟩ = μ_a |k, π(a)⟩
         np.add.at(mu, a, np.conj(amplitude[k, mirror[b]]) * np.conj(amplitude[k, b]))
         if not np.allclose(np.abs(mu[: dims[k]]), 1.0, atol=1e-9):
             raise RuntimeError("the reflection does not map sector basis states onto each other")
         for x in range(dims[k]):
             y = partner[x]
-            if y == x:
-                w = np.exp(0.5j * np.angle(mu[x]))
-                weights[k, x] = (w, 0.0)
-                row_weights[k, x] = (w, 0.0)
-            elif x < y:
+            if y == x:  # column x: e^{i arg(μ)/2}|x⟩
+                weights[k, x] = col_weights[k, x] = (np.exp(0.5j * np.angle(mu[x])), 0.0)
+            elif x < y:  # columns x, y: (|x⟩ + μ|y⟩)/√2 and i(|x⟩ - μ|y⟩)/√2
                 h = np.sqrt(0.5)
-                cols[k, x], weights[k, x] = (x, y), (h, h * mu[x])          # (|x⟩ + μ|y⟩)/√2
-                cols[k, y], weights[k, y] = (x, y), (1j * h, -1j * h * mu[x])  # i(|x⟩ - μ|y⟩)/√2
-                rows[k, x], row_weights[k, x] = (x, y), (h, 1j * h)
-                rows[k, y], row_weights[k, y] = (x, y), (h * mu[x], -1j * h * mu[x])
-    return cols, weights, rows, row_weights
+                rows[k, x] = rows[k, y] = cols[k, x] = cols[k, y] = (x, y)
+                weights[k, x], weights[k, y] = (h, 1j * h), (h * mu[x], -1j * h * mu[x])
+                col_weights[k, x], col_weights[k, y] = (h, h * mu[x]), (1j * h, -1j * h * mu[x])
+    return rows, weights, cols, col_weights
+
+
+def _to_real_basis(rows, cols, term, value, w_rows, w_weights):
+    """Records of X_k (block entries X[a, a']) turned into records of W_k† X_k W_k (up to 4 each)."""
+    out = [[], [], [], []]
+    for j in range(2):
+        for jj in range(2):
+            weight = np.conj(w_weights[rows, j]) * w_weights[cols, jj]
+            keep = weight != 0
+            out[0].append(w_rows[rows[keep], j])
+            out[1].append(w_rows[cols[keep], jj])
+            out[2].append(term[keep])
+            out[3].append(value[keep] * weight[keep])
+    return [np.concatenate(x) for x in out]
 
 
 def _orbits(target: np.ndarray, phase: np.ndarray, L: int):
@@ -260,7 +272,9 @@ def _build(basis: PumpBasis) -> PumpSectors:
             value = base[ok] * lam[k] ** position[rows[ok]]
             per_sector[k].append((index_in_sector[k, o_row[ok]], index_in_sector[k, o_col[ok]],
                                   np.full(ok.sum(), term), value))
-    joined = [[np.concatenate([r[i] for r in recs]) for i in range(4)] for recs in per_sector]
+    w_rows, w_weights, w_cols, w_col_weights = _real_basis(slot, amplitude, reflection_action(basis), dims)
+    joined = [_to_real_basis(*[np.concatenate([r[i] for r in recs]) for i in range(4)], w_rows[k], w_weights[k])
+              for k, recs in enumerate(per_sector)]
     width = max(j[0].size for j in joined)
     record_term = np.zeros((L, width + 1), dtype=np.int32)
     record_value = np.zeros((L, width + 1), dtype=complex)
@@ -282,12 +296,10 @@ def _build(basis: PumpBasis) -> PumpSectors:
         entry_row[k, : entries.size] = entries // d
         entry_col[k, : entries.size] = entries % d
         entry_records[k, which, rank] = order
-    real_cols, real_weights, real_rows, real_row_weights = _real_basis(
-        slot, amplitude, reflection_action(basis), dims)
     return PumpSectors(
         L=L, N=N, two_S=basis.two_S, dims=dims,
-        real_cols=jnp.asarray(real_cols), real_weights=jnp.asarray(real_weights),
-        real_rows=jnp.asarray(real_rows), real_row_weights=jnp.asarray(real_row_weights),
+        real_rows=jnp.asarray(w_rows), real_weights=jnp.asarray(w_weights),
+        real_cols=jnp.asarray(w_cols), real_col_weights=jnp.asarray(w_col_weights),
         record_term=jnp.asarray(record_term), record_value=jnp.asarray(record_value),
         entry_row=jnp.asarray(entry_row), entry_col=jnp.asarray(entry_col), entry_records=jnp.asarray(entry_records),
         sz=jnp.asarray(sz), valid=jnp.asarray(valid),
@@ -316,16 +328,17 @@ def _coefficients(params: PumpParams, basis: PumpBasis) -> Complex[Array, "3"]:
     return jnp.stack([-0.5 * params.J * phase, -0.5 * params.J * g * phase, 0.5 * params.Delta * g + 0j])
 
 
-def sector_hamiltonians(params: PumpParams, basis: PumpBasis, sectors: PumpSectors) -> Complex[Array, "L d d"]:
-    """The padded blocks H_k (k = 0..L-1) of one clean parameter point (padding: module docstring)."""
+def sector_hamiltonians(params: PumpParams, basis: PumpBasis, sectors: PumpSectors) -> Float[Array, "L d d"]:
+    """The padded blocks W_k† H_k W_k (k = 0..L-1) of one clean parameter point: real symmetric
+    (Real blocks; padding: module docstring)."""
     coef = _coefficients(params, basis)
     d = sectors.size
 
     def block(term, value, row, col, records, sz, valid):
-        entries = jnp.sum((coef[term] * value)[records], axis=-1)  # fixed-order sum per entry
-        x = jnp.zeros((d, d), dtype=complex).at[row, col].set(entries, mode="drop", unique_indices=True)
-        h = x + jnp.conj(x).T - params.omega * jnp.diag(sz)
-        pad = jnp.sqrt(jnp.sum(jnp.abs(h) ** 2)) + 1.0
+        entries = jnp.real(jnp.sum((coef[term] * value)[records], axis=-1))  # fixed-order sum per entry
+        x = jnp.zeros((d, d)).at[row, col].set(entries, mode="drop", unique_indices=True)
+        h = x + x.T - params.omega * jnp.diag(sz)  # W† S_z W = S_z: A keeps m
+        pad = jnp.sqrt(jnp.sum(h**2)) + 1.0
         return h + jnp.diag(jnp.where(valid, 0.0, pad))
 
     return jax.vmap(block)(sectors.record_term, sectors.record_value, sectors.entry_row, sectors.entry_col,
@@ -350,21 +363,22 @@ def to_sectors(sectors: PumpSectors, vector: Complex[Array, " D"]) -> Complex[Ar
 
 def sector_spectrum(
     params: PumpParams, basis: PumpBasis, sectors: PumpSectors, eigh
-) -> tuple[Float[Array, "L d"], Complex[Array, "L d d"]]:
-    """Eigenpairs of every padded block (ascending per sector; physical ones first, see Padding),
-    eigenvectors in the sector basis. Each block is diagonalized as the real symmetric W_k† H_k W_k
-    (Real blocks); ``eigh`` may return ``None`` for the eigenvectors (eigenvalues only)."""
+) -> tuple[Float[Array, "L d"], Float[Array, "L d d"]]:
+    """Eigenpairs of every padded real block W_k† H_k W_k (ascending per sector; physical ones
+    first, see Padding). The eigenvectors are real and in the A-invariant basis W_k (Real blocks):
+    :func:`from_real_basis` maps one to the sector basis. ``eigh`` may return ``None`` for them."""
+    return jax.vmap(eigh)(sector_hamiltonians(params, basis, sectors))
 
-    def one(h, cols, weights, rows, row_weights):
-        hw = jnp.einsum("acj,cj->ac", h[:, cols], weights)  # (H W)[:, c] = Σ_j H[:, cols[c, j]] w[c, j]
-        real = jnp.real(jnp.einsum("cj,cjb->cb", jnp.conj(weights), hw[cols]))  # W† H W
-        evals, vecs = eigh(0.5 * (real + real.T))
-        if vecs is None:
-            return evals, None
-        return evals, jnp.einsum("aj,ajn->an", row_weights, vecs[rows].astype(complex))  # W R
 
-    return jax.vmap(one)(sector_hamiltonians(params, basis, sectors), sectors.real_cols, sectors.real_weights,
-                         sectors.real_rows, sectors.real_row_weights)
+def from_real_basis(sectors: PumpSectors, k, vector: Float[Array, " d"]) -> Complex[Array, " d"]:
+    """W_k v: a vector of sector k from the A-invariant basis to the sector basis."""
+    return jnp.sum(sectors.real_weights[k] * vector[sectors.real_rows[k]], axis=-1)
+
+
+def to_real_basis(sectors: PumpSectors, vectors: Complex[Array, "L d"]) -> Complex[Array, "L d"]:
+    """W_k† x_k for every sector k: sector-basis components to the A-invariant basis."""
+    return jax.vmap(lambda x, cols, w: jnp.sum(jnp.conj(w) * x[cols], axis=-1))(
+        vectors, sectors.real_cols, sectors.real_col_weights)
 
 
 def physical_eigenvalues(sectors: PumpSectors, evals: Float[Array, "L d"]) -> Float[Array, " D"]:
@@ -378,21 +392,21 @@ def observables_from_sectors(
     basis: PumpBasis,
     sectors: PumpSectors,
     evals: Float[Array, "L d"],
-    evecs: Complex[Array, "L d d"],
+    evecs: Float[Array, "L d d"],
 ) -> PumpObservables:
     """The selected state (minimal E' over all sectors, Eq. 11) and all its observables.
 
     The state goes back to the product basis for the currents, gaps and moments; ω̃ uses the lines
     ⟨m|S_x|n⟩ of every sector (only sector k + L/2 carries weight).
     """
-    sz = jnp.einsum("kan,ka->kn", jnp.abs(evecs) ** 2, sectors.sz)
+    sz = jnp.einsum("kan,ka->kn", evecs**2, sectors.sz)  # W† S_z W = S_z (A keeps m)
     selection = jnp.where(sectors.valid, evals + params.omega * sz, jnp.inf).reshape(-1)
     n, margin = select_state(selection)
     k, i = jnp.divmod(n, sectors.size)
-    psi = as_matrix(to_product(sectors, k, evecs[k][:, i]), basis)
+    psi = as_matrix(to_product(sectors, k, from_real_basis(sectors, k, evecs[k][:, i])), basis)
     energy = evals[k, i]
-    sx_psi = to_sectors(sectors, (psi @ basis.sx.T).reshape(-1))
-    weights = jnp.abs(jnp.einsum("kan,ka->kn", jnp.conj(evecs), sx_psi)) ** 2
+    sx_psi = to_real_basis(sectors, to_sectors(sectors, (psi @ basis.sx.T).reshape(-1)))
+    weights = jnp.abs(jnp.einsum("kan,ka->kn", evecs, sx_psi)) ** 2
     weights = jnp.where(sectors.valid, weights, 0.0).reshape(-1)
     below = jnp.sum(jnp.where(sectors.valid, evals < energy, False))  # index in the full spectrum
     return observables_of_state(

@@ -33,6 +33,21 @@ def _isometries(sectors, dim):
             for k, d in enumerate(sectors.dims)]
 
 
+def _real_bases(sectors):
+    """W_k (d × d) from the row table, checked against the column table."""
+    size, out = sectors.size, []
+    for k in range(sectors.L):
+        W, W_cols = np.zeros((size, size), dtype=complex), np.zeros((size, size), dtype=complex)
+        rows, weights = np.asarray(sectors.real_rows[k]), np.asarray(sectors.real_weights[k])
+        cols, col_weights = np.asarray(sectors.real_cols[k]), np.asarray(sectors.real_col_weights[k])
+        for j in range(2):
+            np.add.at(W, (np.arange(size), rows[:, j]), weights[:, j])
+            np.add.at(W_cols, (cols[:, j], np.arange(size)), col_weights[:, j])
+        np.testing.assert_allclose(W_cols, W, atol=1e-15)
+        out.append(W)
+    return out
+
+
 @pytest.mark.parametrize("L,N,S", CASES)
 def test_U_is_the_fock_space_translation_and_commutes_with_H(L, N, S):
     basis = make_basis(L, N, S)
@@ -60,19 +75,15 @@ def test_reflection_with_conjugation_is_a_symmetry_and_makes_every_block_real(L,
     H = np.asarray(hamiltonian(p, basis))
     np.testing.assert_allclose(np.conj(H)[np.ix_(mirror, mirror)], H, atol=1e-13)  # A H A⁻¹ = H, A = K R
     sectors = make_sectors(basis)
-    blocks = np.asarray(sector_hamiltonians(p, basis, sectors))
-    for k, d in enumerate(sectors.dims):
-        W = np.zeros((sectors.size, sectors.size), dtype=complex)
-        cols, weights = np.asarray(sectors.real_cols[k]), np.asarray(sectors.real_weights[k])
-        for j in range(2):
-            np.add.at(W, (cols[:, j], np.arange(sectors.size)), weights[:, j])
-        rows, row_weights = np.asarray(sectors.real_rows[k]), np.asarray(sectors.real_row_weights[k])
-        W_rows = np.zeros_like(W)
-        for j in range(2):
-            np.add.at(W_rows, (np.arange(sectors.size), rows[:, j]), row_weights[:, j])
-        np.testing.assert_allclose(W_rows, W, atol=1e-15)  # the row and column tables agree
+    V = _isometries(sectors, basis.dim)
+    for k, (Vk, W) in enumerate(zip(V, _real_bases(sectors))):
+        d = sectors.dims[k]
         np.testing.assert_allclose(W.conj().T @ W, np.eye(sectors.size), atol=1e-13)
-        real = W.conj().T @ blocks[k] @ W
+        Wd = W[:d, :d]  # physical slots map among themselves
+        np.testing.assert_allclose(Wd.conj().T @ Wd, np.eye(d), atol=1e-13)
+        invariant = Vk @ Wd  # A-invariant vectors: A v = conj(v) permuted by the reflection
+        np.testing.assert_allclose(np.conj(invariant)[mirror], invariant, atol=1e-13)
+        real = Wd.conj().T @ Vk.conj().T @ H @ Vk @ Wd
         assert np.abs(real.imag).max() < 1e-12 * max(1.0, np.abs(real).max())
 
 
@@ -90,11 +101,14 @@ def test_sector_bases_are_orthonormal_U_eigenvectors_and_blocks_are_projections(
     p = PumpParams(omega=0.37, eta=0.8, J=1.1, Delta=0.9, flux=0.3)
     H = np.asarray(hamiltonian(p, basis))
     blocks = np.asarray(sector_hamiltonians(p, basis, sectors))
+    real_bases = _real_bases(sectors)
     eigenvalues = []
     for k, (Vk, d) in enumerate(zip(V, sectors.dims)):
         lam = (Vk.conj().T @ U @ Vk)[0, 0]
         np.testing.assert_allclose(U @ Vk, lam * Vk, atol=1e-12)  # one U eigenvalue per sector
-        np.testing.assert_allclose(blocks[k, :d, :d], Vk.conj().T @ H @ Vk, atol=1e-12)
+        Wd = real_bases[k][:d, :d]
+        assert np.isrealobj(blocks)  # the blocks are W_k† V_k† H V_k W_k, real symmetric
+        np.testing.assert_allclose(blocks[k, :d, :d], Wd.conj().T @ Vk.conj().T @ H @ Vk @ Wd, atol=1e-12)
         eigenvalues.append(np.linalg.eigvalsh(blocks[k, :d, :d]))
         # S_x maps sector k to k + L/2 (λ → -λ)
         sx = np.kron(np.eye(basis.n_configs), np.asarray(basis.sx))
