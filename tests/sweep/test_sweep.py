@@ -179,3 +179,15 @@ def test_four_virtual_devices_give_the_one_device_results_and_really_shard(tmp_p
     motor.validate()
     out = motor.compute({k: v.reshape(-1) for k, v in motor.spec.points().items()})
     np.testing.assert_array_equal(four["power_out"], out["power_out"])  # same keys, same bits
+
+
+def test_deterministic_gpu_kernels_are_requested_once_and_respect_the_user(monkeypatch):
+    from jaxmotor.sweep import devices
+
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+    devices.deterministic_gpu_ops()
+    devices.deterministic_gpu_ops()
+    assert os.environ["XLA_FLAGS"] == "--xla_force_host_platform_device_count=2 --xla_gpu_deterministic_ops=true"
+    monkeypatch.setenv("XLA_FLAGS", "--xla_gpu_deterministic_ops=false")
+    devices.deterministic_gpu_ops()
+    assert os.environ["XLA_FLAGS"] == "--xla_gpu_deterministic_ops=false"
