@@ -52,12 +52,13 @@ def point_bytes(basis: PumpBasis, method: str = "full") -> int:
     return ed_bytes(basis.dim, basis.L, sectors=method == "sectors")
 
 
-def chunk_size(basis: PumpBasis, n_points: int, memory_budget: float | None = None, method: str = "full") -> int:
-    """Points per chunk: what fits the memory budget, at most a tenth of the batch (so a progress
-    bar moves), a multiple of the device count."""
+def chunk_size(basis: PumpBasis, n_points: int, memory_budget: float | None = None, method: str = "full",
+               incremental: bool = True) -> int:
+    """Points per chunk: what fits the memory budget — at most a tenth of the batch when results are
+    shown or handed out as they come (progress bar, ``on_chunk``) — a multiple of the device count."""
     budget = memory_budget if memory_budget is not None else _default_memory_budget()
     fits = int(max(1, budget // point_bytes(basis, method)))
-    return devices.round_up(max(1, min(fits, -(-n_points // 10))))
+    return devices.round_up(max(1, min(fits, -(-n_points // 10) if incremental else n_points)))
 
 
 @eqx.filter_jit
@@ -143,7 +144,7 @@ def _run_chunked(
     shape = full.batch_shape
     n = prod(shape)
     flat = jax.tree.map(lambda x: np.asarray(x).reshape((n,) + x.shape[len(shape) :]), full)
-    size = chunk_size(basis, n, memory_budget, method)
+    size = chunk_size(basis, n, memory_budget, method, incremental=progress or on_chunk is not None)
     starts = range(0, n, size)
     if progress and devices.is_writer():
         from tqdm.auto import tqdm
