@@ -10,7 +10,7 @@ rbg, unsafe_rbg); a vectorized numpy implementation of the same scheme (a Python
 numpy arrays over trajectories, numpy's PCG64 normals, numpy FFT for the colored noise); and, for
 (a), diffrax (Euler, UnsafeBrownianPath, vmapped over trajectories). Every contender is compiled /
 warmed up first, then timed over ``repeats`` runs (best), with ``block_until_ready``.
-Writes benchmarks/results/motor_throughput.json with the machine, CPU count and versions.
+Writes benchmarks/results/motor_throughput_<backend>.json with the machine, CPU count and versions.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -29,6 +28,7 @@ import jaxmotor  # noqa: F401  (float64)
 from jaxmotor.motor import MotorParams, noise_plan, simulate
 from jaxmotor.motor.langevin import phi_functions
 from jaxmotor.motor.noise import noise_filter
+from _results import results_path, write_record
 from jaxmotor.store import provenance
 
 DT, K, V, INERTIA, T = 0.01, 0.5, 1.0, 1.0, 0.1
@@ -135,7 +135,7 @@ def main():
     parser.add_argument("--trajectories", type=int, default=1024)
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "motor_throughput.json"))
+    parser.add_argument("--out", default=None)
     args = parser.parse_args()
     work = args.trajectories * args.steps
     results = {}
@@ -163,9 +163,9 @@ def main():
         record["diffrax_version"] = diffrax.__version__
     except ImportError:
         pass
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(record, indent=1) + "\n")
-    print("wrote", args.out)
+    out = results_path("motor_throughput", args.out)
+    write_record(record, out)
+    print("wrote", out)
 
 
 if __name__ == "__main__":

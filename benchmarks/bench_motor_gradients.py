@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -38,6 +37,7 @@ from jaxmotor.motor import MotorParams, langevin, noise_plan, simulate
 from jaxmotor.motor import closed_forms as cf
 from jaxmotor.motor.design import ensemble, power_objective, simulate_design
 from jaxmotor.optimize import optimize
+from _results import results_path, write_record
 from jaxmotor.store import provenance
 
 DT = 0.05
@@ -174,9 +174,8 @@ def main():
     record["gradient_cost_10000_steps"] = gradient_cost(args.trajectories, args.repeats)
     record["backward_memory"] = backward_memory(args.trajectories)
     record["design_max_power"] = design_convergence()
-    out = Path(args.out or Path(__file__).parent / "results" / f"motor_gradients_{jax.default_backend()}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=1) + "\n")
+    out = results_path("motor_gradients", args.out)
+    write_record(record, out)
     print("wrote", out)
 
 

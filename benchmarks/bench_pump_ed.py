@@ -24,15 +24,14 @@ import os
 import resource
 import time
 from fractions import Fraction
-from pathlib import Path
 
-import jax
 import numpy as np
 import scipy.linalg
 
 import jaxmotor  # noqa: F401  (float64)
 from jaxmotor.pump import PumpParams, hamiltonian, make_basis, solve
 from jaxmotor.pump.basis import forward_hop
+from _results import results_path, write_record
 from jaxmotor.store import provenance
 
 L, N, S, ETA = 8, 4, 10, 0.95
@@ -186,9 +185,8 @@ def main():
         record["l10_point"] = bench_l10()
         print(json.dumps(record["l10_point"], indent=1))
     record["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    out = Path(args.out or Path(__file__).parent / "results" / f"pump_ed_{jax.default_backend()}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=1) + "\n")
+    out = results_path("pump_ed", args.out)
+    write_record(record, out)
     print("wrote", out)
 
 

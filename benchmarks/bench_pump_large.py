@@ -22,7 +22,6 @@ import json
 import os
 import resource
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -32,6 +31,7 @@ import jaxmotor  # noqa: F401  (float64)
 from jaxmotor.pump import PumpParams, make_basis, solve
 from jaxmotor.pump.linalg import _decompose
 from jaxmotor.pump.sectors import make_sectors
+from _results import results_path, write_record
 from jaxmotor.store import provenance
 
 
@@ -91,8 +91,7 @@ def main():
     chosen = args.solvers.split(",") if args.solvers else solvers()
     record = {"benchmark": "pump ED in symmetry sectors, one omega point per L and eigh solver",
               "cpu_count": os.cpu_count(), **provenance(), "points": [], "nan_probe": []}
-    out = Path(args.out or Path(__file__).parent / "results" / f"pump_large_{jax.default_backend()}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = results_path("pump_large", args.out)
     for L in (int(x) for x in args.L.split(",")):
         for algorithm in chosen:
             row = bench_point(L, args.S, args.omega, algorithm, rerun=not args.single_call)
@@ -101,7 +100,7 @@ def main():
             probe = nan_probe(row["sector_size"], algorithm)
             record["nan_probe"].append({"eigh": algorithm, **probe})
             print(json.dumps(record["nan_probe"][-1]), flush=True)
-            out.write_text(json.dumps(record, indent=1) + "\n")  # finished rows survive a timeout
+            write_record(record, out)  # finished rows survive a timeout
     print("wrote", out)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import jax
 
+from _results import results_path, write_record
 from jaxmotor.store import provenance
 
 PHASE = """model = "pump"
@@ -88,9 +89,8 @@ def main():
     record = {"benchmark": "jaxmotor sweep wall time (whole command, compile included)",
               "cpu_count": os.cpu_count(), "phase_config": phase, "motor_config": motor, **provenance(),
               "results": results}
-    out = Path(args.out or Path(__file__).parent / "results" / f"sweeps_{jax.default_backend()}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=1) + "\n")
+    out = results_path("sweeps", args.out)
+    write_record(record, out)
     print("wrote", out)
 
 
