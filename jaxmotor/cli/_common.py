@@ -47,6 +47,17 @@ def print_json(obj) -> None:
     sys.stdout.write("\n")
 
 
+def print_record(record: dict, as_json: bool) -> None:
+    """With ``--json`` the whole record; else one aligned ``key = value`` line per entry (no history)."""
+    if as_json:
+        print_json(record)
+        return
+    width = max(len(k) for k in record)
+    for key, value in record.items():
+        if key != "history":
+            print(f"{key:>{width}} = {value}")
+
+
 def add_output_options(parser: argparse.ArgumentParser, default_out: str) -> None:
     """--json, --out, --quiet, --no-plot."""
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout (no progress bars)")

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from ._common import add_output_options, output_dir, print_json
+from ._common import add_output_options, output_dir, print_json, print_record
 
 _MODEL_HELP = """\
 Model (motor paper Eqs. 35, 59; SPEC section 2), units hbar = e = k_B = 1:
@@ -308,12 +308,7 @@ def _optimize(args) -> int:
         out = output_dir(args.out)
         title = f"maximize {args.objective}" + (f" at P >= {args.min_power:g}" if args.min_power else "")
         record["plot"] = str(optimize_plots.history(result, path=out / "motor_optimize_history.png", title=title))
-    if args.json:
-        print_json(record)
-    else:
-        for k, v in record.items():
-            if k != "history":
-                print(f"{k:>28} = {v}")
+    print_record(record, args.json)
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from ._common import add_output_options, output_dir, print_json
+from ._common import add_output_options, output_dir, print_record
 from .pump_ed import _MODEL_HELP, add_model_options, model_from_args
 
 
@@ -46,12 +46,7 @@ def _gapdesign(args) -> int:
                  f"|dn-1|<{args.quantization_tol:g}")
         record["plot"] = str(plots.gap_history(design, quantization_tol=args.quantization_tol, title=title,
                                                path=output_dir(args.out) / "pump_gapdesign_history.png"))
-    if args.json:
-        print_json(record)
-    else:
-        for k, v in record.items():
-            if k != "history":
-                print(f"{k:>16} = {v}")
+    print_record(record, args.json)
     return 0
 
 
