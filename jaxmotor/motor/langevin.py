@@ -104,9 +104,9 @@ class MotorResults(eqx.Module):
 _SEGMENT = {"cpu": 64}
 
 
-def segment_steps() -> int:
-    """Innermost checkpoint length for this backend (a huge value: no segment checkpoints)."""
-    return _SEGMENT.get(jax.default_backend(), 10**9)
+def segment_steps() -> int | None:
+    """Innermost checkpoint length for this backend (None: no segment checkpoints)."""
+    return _SEGMENT.get(jax.default_backend())
 
 
 def phi_functions(z: Float[Array, "*n"]) -> tuple[Array, Array, Array]:
@@ -188,7 +188,7 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         # checkpointed segments (see _SEGMENT): the backward pass recomputes one segment at a time
         k, xi = inputs
         size = segment_steps()
-        n = every // size * size
+        n = every // size * size if size else 0
         if n:
             carry, _ = jax.lax.scan(jax.checkpoint(segment), carry,
                                     (k[:n].reshape(-1, size), xi[:n].reshape(-1, size)))
