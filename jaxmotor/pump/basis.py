@@ -177,11 +177,11 @@ def check_size(L, N=None, S=10, *, memory_budget: float | None = None) -> tuple[
 
 def ed_bytes(dim: int, L: int, *, sectors: bool) -> int:
     """Estimated peak memory (bytes) of one parameter point's ED and observables, complex128:
-    H (or its L sector blocks, ≈ D/L each), eigenvectors and eigh workspace, and the L² particle-hole
-    excitations."""
+    H (or its L sector blocks, ≈ D/L each), eigenvectors and eigh workspace, and the L bond-hopped
+    copies of the state behind the particle-hole gaps."""
     block = int(1.1 * -(-dim // L)) + 1 if sectors else dim
     blocks = L if sectors else 1
-    return blocks * block * block * _BYTES_PER_DENSE_ENTRY + 2 * L * L * dim * 16
+    return blocks * block * block * _BYTES_PER_DENSE_ENTRY + 4 * L * dim * 16
 
 
 def check_memory(L, N, S, need: float, memory_budget: float | None, what: str) -> None:

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, Int
 
 from .basis import PumpBasis
-from .hamiltonian import PumpParams, apply_hamiltonian, coupling, expectation
+from .hamiltonian import PumpParams, apply_hamiltonian, coupling, expectation, onsite_energies
 
 # ⟨φ|φ⟩ below this (relative to ⟨ψ|ψ⟩ = 1) means c†_m c_l ψ = 0: no such excitation.
 _NORM_TOL = 1e-12
@@ -149,17 +149,45 @@ def particle_hole_gap(
     """Normalized particle-hole gaps ΔE_{l,m} = ⟨φ|H|φ⟩/⟨φ|φ⟩ - E_n, φ = c†_m c_l ψ (Eq. 34, Fig. 7).
 
     Indexed [l, m] (hole at l, particle at m). NaN where undefined (l = m, or φ = 0).
+
+    No φ is formed: with P_lm = n_l(1 - n_m), ⟨φ|φ⟩ = ⟨ψ|P_lm|ψ⟩ and
+
+        ⟨φ|H|φ⟩ = ⟨ψ|P_lm (H_diag[n_l → 0, n_m → 1] + Σ_{bonds b ∌ l, m} H_b)|ψ⟩,
+
+    because c†_l c_m X c†_m c_l = X n_l(1 - n_m) for every bond term X away from l and m, vanishes
+    for the bonds touching l or m, and a diagonal term is evaluated in the configuration after the
+    move. Everything then reduces to per-configuration forms of ψ (O(L C M²) for all L² pairs);
+    ``tests/pump/test_observables.py`` checks it against φ built from Fock-space operators.
     """
     L = basis.L
-    m_idx, l_idx = jnp.meshgrid(jnp.arange(L), jnp.arange(L), indexing="xy")  # [l, m] layout
-    phi = one_body(basis, psi, m_idx, l_idx)  # (L, L, C, M), phi[l, m] = c†_m c_l ψ
-    flat = phi.reshape(L * L, basis.n_configs, basis.n_spin)
-    norms = jnp.real(jnp.einsum("pcm,pcm->p", jnp.conj(flat), flat))
-    h_phi = jax.vmap(lambda f: apply_hamiltonian(params, basis, f))(flat)
-    energies = jnp.real(jnp.einsum("pcm,pcm->p", jnp.conj(flat), h_phi))
-    valid = (norms > _NORM_TOL) & (l_idx.reshape(-1) != m_idx.reshape(-1))
-    gaps = jnp.where(valid, energies / jnp.where(valid, norms, 1.0) - energy, jnp.nan)
-    return gaps.reshape(L, L)
+    occ = basis.occupations  # (C, L)
+    hole_particle = occ[:, :, None] * (1.0 - occ[:, None, :])  # P_lm(c), (C, L, L)
+
+    def per_config(x):  # ψ_c† x_c for every configuration c (and leading axes of x)
+        return jnp.einsum("cm,...cm->...c", jnp.conj(psi), x)
+
+    g = coupling(params, basis)
+    weight = jnp.real(per_config(psi))
+    eps = jnp.zeros(L) if params.disorder is None else params.disorder
+    p, d_eps = onsite_energies(params, basis)
+    diagonal = (
+        -params.omega * jnp.real(per_config(psi @ basis.sz.T))[:, None, None]
+        + params.Delta * g * jnp.real(per_config(psi @ basis.sy.T))[:, None, None]
+        * (p[:, None, None] - basis.stagger[None, :, None] + basis.stagger[None, None, :])
+        + weight[:, None, None] * (d_eps[:, None, None] - eps[None, :, None] + eps[None, None, :])
+    )
+    sites = jnp.arange(L)
+    right = (sites + 1) % L
+    phase = jnp.exp(1j * params.flux)
+    hop_psi = phase * one_body(basis, psi, sites, right) + jnp.conj(phase) * one_body(basis, psi, right, sites)
+    bond = -0.5 * params.J * (per_config(hop_psi) + g * basis.stagger[:, None] * per_config(hop_psi @ basis.sx.T))
+    away = (sites[:, None, None] != sites[None, :, None]) & (sites[:, None, None] != sites[None, None, :])
+    away = away & (right[:, None, None] != sites[None, :, None]) & (right[:, None, None] != sites[None, None, :])
+    hopping = jnp.einsum("jc,clm,jlm->lm", bond, hole_particle, away)
+    energies = jnp.real(jnp.einsum("clm,clm->lm", hole_particle, diagonal) + hopping)
+    norms = jnp.einsum("clm,c->lm", hole_particle, weight)
+    valid = (norms > _NORM_TOL) & (sites[:, None] != sites[None, :])
+    return jnp.where(valid, energies / jnp.where(valid, norms, 1.0) - energy, jnp.nan)
 
 
 def observables_of_state(

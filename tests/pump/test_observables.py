@@ -5,6 +5,9 @@ import pytest
 
 from jaxmotor.pump import PumpParams, make_basis, solve
 from jaxmotor.pump.hamiltonian import hamiltonian
+from jaxmotor.pump.observables import particle_hole_gap
+
+from .reference import annihilators, fock_hamiltonian, fock_states
 
 # Fig. 3 of the pump paper (L=8, S=10, eta=0.95): solved once for the module.
 FIG3_OMEGA = np.array([0.1, 0.15, 0.25, 0.5, 1.0, 1.5, 1.7, 1.85, 2.2])
@@ -132,3 +135,28 @@ def _point_bytes(basis):
     from jaxmotor.pump.spectrum import point_bytes
 
     return point_bytes(basis)
+
+
+@pytest.mark.parametrize("L,N,S", [(4, 1, "1/2"), (6, 3, "3/2"), (6, 2, 1), (8, 4, 2)])
+def test_particle_hole_gaps_equal_the_fock_space_excitations(L, N, S):
+    """ΔE_{l,m} against φ = c†_m c_l ψ built from Jordan-Wigner matrices and ⟨φ|H|φ⟩ with the
+    Fock-space H (random ψ, flux, disorder, Δ ≠ 1: every term of H and every pair (l, m))."""
+    rng = np.random.default_rng(L + N)
+    basis = make_basis(L, N, S)
+    psi = rng.normal(size=(basis.n_configs, basis.n_spin)) + 1j * rng.normal(size=(basis.n_configs, basis.n_spin))
+    psi /= np.linalg.norm(psi)
+    eps = rng.normal(size=L)
+    params = PumpParams(omega=0.37, eta=0.8, J=1.3, Delta=0.6, flux=0.21, disorder=eps)
+    gaps = np.asarray(particle_hole_gap(params, basis, psi, 0.1))
+    H = fock_hamiltonian(L, N, S, 0.37, 0.8, 1.3, 0.6, eps, flux=0.21)
+    c, keep = annihilators(L), fock_states(L, N)
+    expected = np.full((L, L), np.nan)
+    for l in range(L):
+        for m in range(L):
+            pair = (c[m].T @ c[l])[np.ix_(keep, keep)]
+            phi = np.kron(pair, np.eye(basis.n_spin)) @ psi.reshape(-1)
+            norm = np.vdot(phi, phi).real
+            if l != m and norm > 1e-12:
+                expected[l, m] = np.vdot(phi, H @ phi).real / norm - 0.1
+    np.testing.assert_array_equal(np.isnan(gaps), np.isnan(expected))
+    np.testing.assert_allclose(gaps, expected, rtol=1e-12, atol=1e-12)
