@@ -117,18 +117,15 @@ def bond_currents(params: PumpParams, basis: PumpBasis, psi: Complex[Array, "C M
     return jnp.real(-1j * 0.5 * params.J * (plain + basis.stagger * g * with_sx))
 
 
-def renormalized_frequency(
-    evals: Float[Array, " D"], n, line_weights: Float[Array, " D"]
-) -> Array:
-    """ω̃ from the spectral lines of C_xx(t) = Σ_m |⟨m|S_x|n⟩|² e^{-i(E_m - E_n)t} (SPEC §1).
+def renormalized_frequency(gaps: Float[Array, " K"], line_weights: Float[Array, " K"]) -> Array:
+    """ω̃ from the spectral lines of C_xx(t) = Σ_m |⟨m|S_x|n⟩|² e^{-i(E_m - E_n)t} (SPEC §1), given
+    the gaps E_m - E_n and weights |⟨m|S_x|n⟩|² of any set of states m (lines at gap 0 are ignored).
 
     The strongest line above E_n and the strongest below are averaged with their weights; if one
     side has no weight the other alone is used.
     """
-    gaps = evals - evals[n]
-    others = jnp.arange(evals.shape[0]) != n
-    up = jnp.where(others & (gaps > 0), line_weights, 0.0)
-    down = jnp.where(others & (gaps < 0), line_weights, 0.0)
+    up = jnp.where(gaps > 0, line_weights, 0.0)
+    down = jnp.where(gaps < 0, line_weights, 0.0)
     i_up, i_down = jnp.argmax(up), jnp.argmax(down)
     w_up, w_down = up[i_up], down[i_down]
     total = w_up + w_down
@@ -237,5 +234,5 @@ def observables_from_eigh(
     line_weights = jnp.abs(jnp.conj(evecs).T @ sx_psi) ** 2
     return observables_of_state(
         params, basis, psi, energy=evals[n], E_prime=selection[n], margin=margin, index=n,
-        omega_tilde=renormalized_frequency(evals, n, line_weights), method="full",
+        omega_tilde=renormalized_frequency(evals - evals[n], line_weights), method="full",
     )

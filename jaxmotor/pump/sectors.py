@@ -36,6 +36,15 @@ i(|a⟩ - μ_a|π(a)⟩)/√2 (pairs) form an orthonormal basis W_k in which H_k
 every block is diagonalized by a real ``eigh`` (about 2.4x cheaper than a complex one of the same
 size) and its eigenvectors are mapped back by W_k (two nonzeros per row and column).
 
+**Paired sectors.** At half filling (N = L/2) H also commutes with Q = R·C, the site reflection
+times the particle-hole map c_j → ±c_j† (spin untouched): C flips the staggered potential and R
+flips it back, both keep the bond staggering, and R·C keeps the direction of every hop (flux
+included). Q U Q⁻¹ ∝ U⁻¹, so Q maps sector k onto a partner sector k' with the same spectrum and the
+same ⟨S_z⟩ of every eigenstate. Only one sector of each pair is diagonalized (5 of 8 at L = 8); the
+eigenvectors of the other are Q times those (a signed permutation of fermion configurations,
+found on the host from Q F Q⁻¹ = F for the hopping matrices and checked on every hop). Where Q is
+not a symmetry (N ≠ L/2) every sector is its own representative.
+
 **Padding.** Sectors have unequal dimensions d_k ≤ d = max d_k. Each block is padded to d × d with
 zero off-diagonal entries and the value P = ‖H_k‖_F + 1 on the padding diagonal. The padded matrix
 is block-diagonal, and P exceeds the spectral norm of the physical block, so the two spectra are
@@ -83,6 +92,11 @@ class PumpSectors(eqx.Module):
         slot: (L, D) position of product basis state b's orbit in sector k, or d if its orbit does
             not contribute to sector k.
         amplitude: (L, D) ⟨b|k, slot⟩: the sector basis vectors in the product basis.
+        representatives: the sectors that are diagonalized, one of each Q pair (Paired sectors;
+            static). ``representative[k]`` is the position of sector k's representative in it.
+        is_image: (L,) True where sector k's eigenvectors are Q times its representative's.
+        hole_mirror, hole_mirror_sign: (C,) Q on fermion configurations, Q|c⟩ = s_c |π(c)⟩ with
+            π = hole_mirror, s = hole_mirror_sign (π² = 1; identity where Q is not a symmetry).
     """
 
     L: int = eqx.field(static=True)
@@ -102,6 +116,11 @@ class PumpSectors(eqx.Module):
     valid: Bool[Array, "L d"]
     slot: Int[Array, "L D"]
     amplitude: Complex[Array, "L D"]
+    representatives: tuple[int, ...] = eqx.field(static=True)
+    representative: Int[Array, " L"]
+    is_image: Bool[Array, " L"]
+    hole_mirror: Int[Array, " C"]
+    hole_mirror_sign: Float[Array, " C"]
 
     @property
     def size(self) -> int:
@@ -141,6 +160,64 @@ def reflection_action(basis: PumpBasis) -> np.ndarray:
         mirrored |= ((configs >> j) & 1) << (L - 1 - j)
     c_target = np.searchsorted(configs, mirrored)
     return (c_target[:, None] * M + np.arange(M)[None, :]).reshape(-1)
+
+
+def particle_hole_action(basis: PumpBasis) -> tuple[np.ndarray, np.ndarray] | None:
+    """Q = R·C on fermion configurations (Paired sectors): Q|c⟩ = sign[c] |mirror[c]⟩ with
+    mirror(c) = the complement of the reflected configuration; None unless N = L/2.
+
+    The signs follow from Q F Q⁻¹ = F for the forward hopping F = Σ_j c†_j c_{j+1} (fixed along
+    a spanning tree of the hopping graph from sign +1 at the first configuration) and are then
+    checked on every hop of F and of its staggered version.
+    """
+    L, N = basis.L, basis.N
+    if 2 * N != L:
+        return None
+    configs = fermion_configurations(L, N)
+    mirrored = np.zeros_like(configs)
+    for j in range(L):
+        mirrored |= ((configs >> j) & 1) << (L - 1 - j)
+    mirror = np.searchsorted(configs, ((1 << L) - 1) ^ mirrored)
+    F, Fs = np.asarray(basis.forward_uniform), np.asarray(basis.forward_staggered)
+    sign = np.zeros(configs.size)
+    sign[0], frontier = 1.0, [0]
+    while frontier:  # breadth-first over the hops: s_a s_b F[π a, π b] = F[a, b]
+        a = frontier.pop()
+        for b in np.nonzero((F[a] != 0) | (F[:, a] != 0))[0]:
+            if sign[b] == 0:
+                forward = F[a, b] != 0
+                ours, theirs = (F[a, b], F[mirror[a], mirror[b]]) if forward else (F[b, a], F[mirror[b], mirror[a]])
+                if theirs == 0:
+                    return None
+                sign[b] = ours / (sign[a] * theirs)
+                frontier.append(b)
+    Q = np.zeros((configs.size, configs.size))
+    Q[mirror, np.arange(configs.size)] = sign
+    if np.any(sign == 0) or not all(np.allclose(Q @ X @ Q.T, X) for X in (F, Fs)):
+        return None
+    return mirror, sign
+
+
+def _pairs(slot: np.ndarray, amplitude: np.ndarray, q_target: np.ndarray, q_sign: np.ndarray, dims) -> np.ndarray:
+    """partner[k]: the sector that Q maps sector k onto (from the image of its first basis state)."""
+    L, D = slot.shape
+    d = max(dims)
+    partner = np.arange(L)
+    for k in range(L):
+        image = np.zeros(D, dtype=complex)
+        first = slot[k] == 0
+        image[q_target[first]] = q_sign[first] * amplitude[k, first]
+        weight = np.zeros(L)
+        for j in range(L):
+            components = np.zeros(d + 1, dtype=complex)
+            np.add.at(components, slot[j], np.conj(amplitude[j]) * image)
+            weight[j] = np.sum(np.abs(components[:d]) ** 2)
+        partner[k] = int(np.argmax(weight))
+        if abs(weight[partner[k]] - 1.0) > 1e-9 or dims[partner[k]] != dims[k]:
+            raise RuntimeError("Q does not map a sector onto a sector")
+    if not np.array_equal(partner[partner], np.arange(L)):
+        raise RuntimeError("the sector pairing by Q is not an involution")
+    return partner
 
 
 def _real_basis(slot: np.ndarray, amplitude: np.ndarray, mirror: np.ndarray, dims: tuple[int, ...]):
@@ -272,6 +349,16 @@ def _build(basis: PumpBasis) -> PumpSectors:
             value = base[ok] * lam[k] ** position[rows[ok]]
             per_sector[k].append((index_in_sector[k, o_row[ok]], index_in_sector[k, o_col[ok]],
                                   np.full(ok.sum(), term), value))
+    C = basis.n_configs
+    action = particle_hole_action(basis)
+    hole_mirror, hole_sign = action if action is not None else (np.arange(C), np.ones(C))
+    if action is None:
+        partner = np.arange(L)
+    else:
+        q_target = (hole_mirror[:, None] * M + np.arange(M)[None, :]).reshape(-1)
+        partner = _pairs(slot, amplitude, q_target, np.repeat(hole_sign, M), dims)
+    representatives = tuple(k for k in range(L) if partner[k] >= k)
+    representative = np.array([representatives.index(min(k, partner[k])) for k in range(L)], dtype=np.int32)
     w_rows, w_weights, w_cols, w_col_weights = _real_basis(slot, amplitude, reflection_action(basis), dims)
     joined = [_to_real_basis(*[np.concatenate([r[i] for r in recs]) for i in range(4)], w_rows[k], w_weights[k])
               for k, recs in enumerate(per_sector)]
@@ -304,6 +391,9 @@ def _build(basis: PumpBasis) -> PumpSectors:
         entry_row=jnp.asarray(entry_row), entry_col=jnp.asarray(entry_col), entry_records=jnp.asarray(entry_records),
         sz=jnp.asarray(sz), valid=jnp.asarray(valid),
         slot=jnp.asarray(slot.astype(np.int32)), amplitude=jnp.asarray(amplitude),
+        representatives=representatives, representative=jnp.asarray(representative),
+        is_image=jnp.asarray(partner < np.arange(L)),
+        hole_mirror=jnp.asarray(hole_mirror.astype(np.int32)), hole_mirror_sign=jnp.asarray(hole_sign),
     )
 
 
@@ -328,11 +418,14 @@ def _coefficients(params: PumpParams, basis: PumpBasis) -> Complex[Array, "3"]:
     return jnp.stack([-0.5 * params.J * phase, -0.5 * params.J * g * phase, 0.5 * params.Delta * g + 0j])
 
 
-def sector_hamiltonians(params: PumpParams, basis: PumpBasis, sectors: PumpSectors) -> Float[Array, "L d d"]:
-    """The padded blocks W_k† H_k W_k (k = 0..L-1) of one clean parameter point: real symmetric
-    (Real blocks; padding: module docstring)."""
+def sector_hamiltonians(
+    params: PumpParams, basis: PumpBasis, sectors: PumpSectors, which: tuple[int, ...] | None = None
+) -> Float[Array, "K d d"]:
+    """The padded blocks W_k† H_k W_k of one clean parameter point for the sectors ``which``
+    (default all, k = 0..L-1): real symmetric (Real blocks; padding: module docstring)."""
     coef = _coefficients(params, basis)
     d = sectors.size
+    which = np.arange(sectors.L) if which is None else np.asarray(which)
 
     def block(term, value, row, col, records, sz, valid):
         entries = jnp.real(jnp.sum((coef[term] * value)[records], axis=-1))  # fixed-order sum per entry
@@ -341,8 +434,9 @@ def sector_hamiltonians(params: PumpParams, basis: PumpBasis, sectors: PumpSecto
         pad = jnp.sqrt(jnp.sum(h**2)) + 1.0
         return h + jnp.diag(jnp.where(valid, 0.0, pad))
 
-    return jax.vmap(block)(sectors.record_term, sectors.record_value, sectors.entry_row, sectors.entry_col,
-                           sectors.entry_records, sectors.sz, sectors.valid)
+    tables = (sectors.record_term, sectors.record_value, sectors.entry_row, sectors.entry_col,
+              sectors.entry_records, sectors.sz, sectors.valid)
+    return jax.vmap(block)(*(table[which] for table in tables))
 
 
 def to_product(sectors: PumpSectors, k, vector: Complex[Array, " d"]) -> Complex[Array, " D"]:
@@ -351,23 +445,51 @@ def to_product(sectors: PumpSectors, k, vector: Complex[Array, " d"]) -> Complex
     return sectors.amplitude[k] * padded[sectors.slot[k]]
 
 
+def sector_components(sectors: PumpSectors, k, vector: Complex[Array, " D"]) -> Complex[Array, " d"]:
+    """The components ⟨k, a|v⟩ of a product-basis vector in sector k."""
+    d = sectors.size
+    return jax.ops.segment_sum(jnp.conj(sectors.amplitude[k]) * vector, sectors.slot[k], num_segments=d + 1)[:d]
+
+
 def to_sectors(sectors: PumpSectors, vector: Complex[Array, " D"]) -> Complex[Array, "L d"]:
     """The components ⟨k, a|v⟩ of a product-basis vector in every sector."""
-    d = sectors.size
-
-    def one(slot, amplitude):
-        return jax.ops.segment_sum(jnp.conj(amplitude) * vector, slot, num_segments=d + 1)[:d]
-
-    return jax.vmap(one)(sectors.slot, sectors.amplitude)
+    return jax.vmap(lambda k: sector_components(sectors, k, vector))(jnp.arange(sectors.L))
 
 
 def sector_spectrum(
     params: PumpParams, basis: PumpBasis, sectors: PumpSectors, eigh
-) -> tuple[Float[Array, "L d"], Float[Array, "L d d"]]:
-    """Eigenpairs of every padded real block W_k† H_k W_k (ascending per sector; physical ones
-    first, see Padding). The eigenvectors are real and in the A-invariant basis W_k (Real blocks):
-    :func:`from_real_basis` maps one to the sector basis. ``eigh`` may return ``None`` for them."""
-    return jax.vmap(eigh)(sector_hamiltonians(params, basis, sectors))
+) -> tuple[Float[Array, "K d"], Float[Array, "K d d"]]:
+    """Eigenpairs of the padded real blocks of the representative sectors (Paired sectors;
+    ascending per sector, physical ones first, see Padding). The eigenvectors are real and in the
+    A-invariant basis W_k (Real blocks): :func:`sector_state` turns one into a product-basis state.
+    ``eigh`` may return ``None`` for them."""
+    return jax.vmap(eigh)(sector_hamiltonians(params, basis, sectors, sectors.representatives))
+
+
+def apply_hole_mirror(sectors: PumpSectors, psi: Complex[Array, "C M"], transpose: bool = False) -> Complex[Array, "C M"]:
+    """Q ψ (or Qᵀ ψ) for a (C, 2S+1) state: the signed configuration permutation of Paired sectors."""
+    pi, sign = sectors.hole_mirror, sectors.hole_mirror_sign
+    return (sign if transpose else sign[pi])[:, None] * psi[pi]
+
+
+def sector_state(
+    sectors: PumpSectors, basis: PumpBasis, evecs: Float[Array, "K d d"], k, i
+) -> Complex[Array, "C M"]:
+    """Eigenvector i of sector k as a (C, 2S+1) product-basis state, from the representatives'
+    eigenvectors (Q times the representative's where sector k is its image)."""
+    r = sectors.representative[k]
+    k_rep = jnp.asarray(sectors.representatives)[r]
+    psi = as_matrix(to_product(sectors, k_rep, from_real_basis(sectors, k_rep, evecs[r][:, i])), basis)
+    return jnp.where(sectors.is_image[k], apply_hole_mirror(sectors, psi), psi)
+
+
+def line_weights(sectors: PumpSectors, evecs: Float[Array, "K d d"], k, x: Complex[Array, "C M"]) -> Float[Array, " d"]:
+    """|⟨k, n|x⟩|² for every eigenvector n of sector k (⟨Qv|x⟩ = ⟨v|Qᵀx⟩ if sector k is an image)."""
+    r = sectors.representative[k]
+    k_rep = jnp.asarray(sectors.representatives)[r]
+    source = jnp.where(sectors.is_image[k], apply_hole_mirror(sectors, x, transpose=True), x).reshape(-1)
+    components = to_real_basis(sectors, k_rep, sector_components(sectors, k_rep, source))
+    return jnp.where(sectors.valid[k], jnp.abs(evecs[r].T @ components) ** 2, 0.0)
 
 
 def from_real_basis(sectors: PumpSectors, k, vector: Float[Array, " d"]) -> Complex[Array, " d"]:
@@ -375,41 +497,48 @@ def from_real_basis(sectors: PumpSectors, k, vector: Float[Array, " d"]) -> Comp
     return jnp.sum(sectors.real_weights[k] * vector[sectors.real_rows[k]], axis=-1)
 
 
-def to_real_basis(sectors: PumpSectors, vectors: Complex[Array, "L d"]) -> Complex[Array, "L d"]:
-    """W_k† x_k for every sector k: sector-basis components to the A-invariant basis."""
-    return jax.vmap(lambda x, cols, w: jnp.sum(jnp.conj(w) * x[cols], axis=-1))(
-        vectors, sectors.real_cols, sectors.real_col_weights)
+def to_real_basis(sectors: PumpSectors, k, x: Complex[Array, " d"]) -> Complex[Array, " d"]:
+    """W_k† x: sector-basis components of sector k to the A-invariant basis."""
+    return jnp.sum(jnp.conj(sectors.real_col_weights[k]) * x[sectors.real_cols[k]], axis=-1)
 
 
-def physical_eigenvalues(sectors: PumpSectors, evals: Float[Array, "L d"]) -> Float[Array, " D"]:
-    """The D physical eigenvalues of all sectors, ascending (the full spectrum)."""
+def physical_eigenvalues(sectors: PumpSectors, evals: Float[Array, "K d"]) -> Float[Array, " D"]:
+    """The D physical eigenvalues of all sectors (from the representatives'), ascending: the full spectrum."""
     dim = sum(sectors.dims)
-    return jnp.sort(jnp.where(sectors.valid, evals, jnp.inf).reshape(-1))[:dim]
+    return jnp.sort(jnp.where(sectors.valid, evals[sectors.representative], jnp.inf).reshape(-1))[:dim]
+
+
+def sector_sz(sectors: PumpSectors, evecs: Float[Array, "K d d"]) -> Float[Array, "K d"]:
+    """⟨S_z⟩ of every eigenvector of the representative sectors (W† S_z W = S_z: A keeps m)."""
+    return jnp.einsum("kan,ka->kn", evecs**2, sectors.sz[np.asarray(sectors.representatives)])
 
 
 def observables_from_sectors(
     params: PumpParams,
     basis: PumpBasis,
     sectors: PumpSectors,
-    evals: Float[Array, "L d"],
-    evecs: Float[Array, "L d d"],
+    evals: Float[Array, "K d"],
+    evecs: Float[Array, "K d d"],
+    sz: Float[Array, "K d"] | None = None,
 ) -> PumpObservables:
-    """The selected state (minimal E' over all sectors, Eq. 11) and all its observables.
+    """The selected state (minimal E' over all sectors, Eq. 11) and all its observables, from the
+    eigenpairs of the representative sectors (:func:`sector_spectrum`) and, if already at hand,
+    their ⟨S_z⟩ (:func:`sector_sz`).
 
     The state goes back to the product basis for the currents, gaps and moments; ω̃ uses the lines
-    ⟨m|S_x|n⟩ of every sector (only sector k + L/2 carries weight).
+    ⟨m|S_x|n⟩ of sector k + L/2, the only one S_x reaches (e^{iπS_z} S_x e^{-iπS_z} = -S_x).
     """
-    sz = jnp.einsum("kan,ka->kn", evecs**2, sectors.sz)  # W† S_z W = S_z (A keeps m)
+    sz = (sector_sz(sectors, evecs) if sz is None else sz)[sectors.representative]  # Q keeps S_z
+    evals = evals[sectors.representative]
     selection = jnp.where(sectors.valid, evals + params.omega * sz, jnp.inf).reshape(-1)
     n, margin = select_state(selection)
     k, i = jnp.divmod(n, sectors.size)
-    psi = as_matrix(to_product(sectors, k, from_real_basis(sectors, k, evecs[k][:, i])), basis)
+    psi = sector_state(sectors, basis, evecs, k, i)
     energy = evals[k, i]
-    sx_psi = to_real_basis(sectors, to_sectors(sectors, (psi @ basis.sx.T).reshape(-1)))
-    weights = jnp.abs(jnp.einsum("kan,ka->kn", evecs, sx_psi)) ** 2
-    weights = jnp.where(sectors.valid, weights, 0.0).reshape(-1)
+    shifted = (k + sectors.L // 2) % sectors.L  # S_x ψ lies in sector k + L/2
+    weights = line_weights(sectors, evecs, shifted, psi @ basis.sx.T)
     below = jnp.sum(jnp.where(sectors.valid, evals < energy, False))  # index in the full spectrum
     return observables_of_state(
         params, basis, psi, energy=energy, E_prime=selection[n], margin=margin, index=below,
-        omega_tilde=renormalized_frequency(evals.reshape(-1), n, weights), method="sectors",
+        omega_tilde=renormalized_frequency(evals[shifted] - energy, weights), method="sectors",
     )

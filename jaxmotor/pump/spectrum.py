@@ -1,10 +1,11 @@
 """Batched exact diagonalization of the pump and the full observables pipeline.
 
 ``solve(params, basis)`` diagonalizes H at every point of the parameter batch and computes every
-observable of the selected state inside one jitted, vmapped function — either in the whole space
+observable of the selected state in jitted, vmapped kernels — either in the whole space
 (``method="full"``) or block by block in the L symmetry sectors of U = T₁e^{iπS_z}
-(``method="sectors"``, :mod:`jaxmotor.pump.sectors`; all sectors of all points in one batched
-``eigh``). ``method="auto"`` (default) takes the sectors whenever the ring is clean.
+(``method="sectors"``, :mod:`jaxmotor.pump.sectors`; the representative sectors of all points in
+one batched ``eigh``, then the selection and observables in a second kernel that compiles fast).
+``method="auto"`` (default) takes the sectors whenever the ring is clean.
 
 The batch is cut into chunks of a fixed size that fits a memory budget (the last chunk is padded by
 repeating its last point, so one compilation serves the whole sweep), and every chunk is sharded
@@ -20,7 +21,6 @@ from collections.abc import Callable
 from functools import lru_cache, partial
 from math import prod
 
-import equinox as eqx
 import jax
 import numpy as np
 from jaxtyping import Array, Float
@@ -31,7 +31,14 @@ from .basis import PumpBasis, _default_memory_budget, check_memory, ed_bytes
 from .hamiltonian import PumpParams, hamiltonian
 from .linalg import check_algorithm, default_algorithm, eigh, eigvalsh, fallback_algorithm
 from .observables import PumpObservables, observables_from_eigh
-from .sectors import PumpSectors, make_sectors, observables_from_sectors, physical_eigenvalues, sector_spectrum
+from .sectors import (
+    PumpSectors,
+    make_sectors,
+    observables_from_sectors,
+    physical_eigenvalues,
+    sector_spectrum,
+    sector_sz,
+)
 
 METHODS = ("auto", "sectors", "full")
 
@@ -61,7 +68,6 @@ def chunk_size(basis: PumpBasis, n_points: int, memory_budget: float | None = No
     return devices.round_up(max(1, min(fits, -(-n_points // 10) if incremental else n_points)))
 
 
-@eqx.filter_jit
 def _full_observables(flat: PumpParams, basis: PumpBasis, sectors: None, algorithm: str) -> PumpObservables:
     def one(p):
         evals, evecs = eigh(hamiltonian(p, basis), algorithm)
@@ -70,21 +76,22 @@ def _full_observables(flat: PumpParams, basis: PumpBasis, sectors: None, algorit
     return jax.vmap(one)(flat)
 
 
-@eqx.filter_jit
-def _sector_observables(flat: PumpParams, basis: PumpBasis, sectors: PumpSectors, algorithm: str) -> PumpObservables:
+def _sector_eigenpairs(flat: PumpParams, basis: PumpBasis, sectors: PumpSectors, algorithm: str):
     def one(p):
         evals, evecs = sector_spectrum(p, basis, sectors, partial(eigh, algorithm=algorithm))
-        return observables_from_sectors(p, basis, sectors, evals, evecs)
+        return evals, evecs, sector_sz(sectors, evecs)
 
     return jax.vmap(one)(flat)
 
 
-@eqx.filter_jit
+def _sector_selection(batch, basis: PumpBasis, sectors: PumpSectors) -> PumpObservables:
+    return jax.vmap(lambda p, e, v, z: observables_from_sectors(p, basis, sectors, e, v, z))(*batch)
+
+
 def _full_spectrum(flat: PumpParams, basis: PumpBasis, sectors: None, algorithm: str) -> Array:
     return jax.vmap(lambda p: eigvalsh(hamiltonian(p, basis), algorithm))(flat)
 
 
-@eqx.filter_jit
 def _sector_spectrum(flat: PumpParams, basis: PumpBasis, sectors: PumpSectors, algorithm: str) -> Array:
     def one(p):
         evals, _ = sector_spectrum(p, basis, sectors, lambda h: (eigvalsh(h, algorithm), None))
@@ -95,7 +102,6 @@ def _sector_spectrum(flat: PumpParams, basis: PumpBasis, sectors: PumpSectors, a
 
 _KERNELS = {
     ("observables", "full"): _full_observables,
-    ("observables", "sectors"): _sector_observables,
     ("spectrum", "full"): _full_spectrum,
     ("spectrum", "sectors"): _sector_spectrum,
 }
@@ -103,7 +109,13 @@ _KERNELS = {
 
 @lru_cache(maxsize=None)
 def _kernel(what: str, method: str, algorithm: str):
-    """The jitted kernel, spread over the devices, for one solver."""
+    """The jitted kernel, spread over the devices, for one solver. In sectors, the observables are
+    two kernels: the eigenpairs, then the selection and observables (little work in much code,
+    compiled light: :func:`jaxmotor.sweep.devices.spread`)."""
+    if (what, method) == ("observables", "sectors"):
+        eigenpairs = devices.spread(partial(_sector_eigenpairs, algorithm=algorithm), 2)
+        selection = devices.spread(_sector_selection, 2, light=True)
+        return lambda chunk, basis, sectors: selection((chunk, *eigenpairs(chunk, basis, sectors)), basis, sectors)
     return devices.spread(partial(_KERNELS[what, method], algorithm=algorithm), 2)
 
 

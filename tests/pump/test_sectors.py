@@ -4,15 +4,20 @@ Issue 3: the sector blocks are exact, the padding cannot change the eigenpairs, 
 observable agrees with the full computation (1e-9 energies, 1e-6 Δn, ω̃ and gaps).
 """
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import jaxmotor  # noqa: F401
 from jaxmotor.pump import PumpParams, hamiltonian, make_basis, solve, spectrum
 from jaxmotor.pump.sectors import (
+    line_weights,
     make_sectors,
+    particle_hole_action,
     reflection_action,
     sector_hamiltonians,
+    sector_spectrum,
+    sector_state,
     to_product,
     to_sectors,
     translation_action,
@@ -121,6 +126,66 @@ def test_sector_bases_are_orthonormal_U_eigenvectors_and_blocks_are_projections(
     for k, (Vk, d) in enumerate(zip(V, sectors.dims)):
         np.testing.assert_allclose(comps[k, :d], Vk.conj().T @ x, atol=1e-12)
         np.testing.assert_allclose(comps[k, d:], 0.0)
+
+
+@pytest.mark.parametrize("L,N,S", CASES)
+def test_reflected_particle_hole_map_is_a_symmetry_at_half_filling_and_pairs_sectors(L, N, S):
+    basis = make_basis(L, N, S)
+    action = particle_hole_action(basis)
+    sectors = make_sectors(basis)
+    if 2 * N != L:
+        assert action is None and sectors.representatives == tuple(range(L))
+        return
+    mirror, sign = action
+    occ = np.asarray(basis.occupations)
+    np.testing.assert_array_equal(occ[mirror], 1 - occ[:, ::-1])  # holes of the reflected configuration
+    Q = np.zeros((basis.n_configs, basis.n_configs))
+    Q[mirror, np.arange(basis.n_configs)] = sign
+    Q = np.kron(Q, np.eye(basis.n_spin))  # the spin is untouched
+    p = PumpParams(omega=0.37, eta=0.8, J=1.1, Delta=0.9, flux=0.3)
+    H = np.asarray(hamiltonian(p, basis))
+    np.testing.assert_allclose(Q @ H @ Q.T, H, atol=1e-13)
+    assert len(sectors.representatives) < L  # some sectors come in pairs
+    blocks = np.asarray(sector_hamiltonians(p, basis, sectors))
+    spectra = [np.linalg.eigvalsh(blocks[k, :d, :d]) for k, d in enumerate(sectors.dims)]
+    reps = np.asarray(sectors.representatives)[np.asarray(sectors.representative)]
+    for k in range(L):
+        np.testing.assert_allclose(spectra[k], spectra[reps[k]], atol=1e-11)
+
+
+@pytest.mark.parametrize("L,N,S", [(4, 2, 1), (6, 3, "3/2"), (8, 4, 3)])
+def test_states_and_lines_of_image_sectors_are_exact(L, N, S):
+    """Eigenvectors of the sectors that are not diagonalized (Q images): eigenvectors of the full H
+    with the sector's U eigenvalue; their S_x lines sum, sector by sector, to the projections of
+    S_x ψ (and the first moment to ⟨S_xψ|H|S_xψ⟩)."""
+    basis = make_basis(L, N, S)
+    sectors = make_sectors(basis)
+    p = PumpParams(omega=0.37, eta=0.8, J=1.1, Delta=0.9, flux=0.3)
+    evals, evecs = sector_spectrum(p, basis, sectors, jnp.linalg.eigh)
+    H = np.asarray(hamiltonian(p, basis))
+    target, phase = translation_action(basis)
+    V = _isometries(sectors, basis.dim)
+    sx = np.asarray(basis.sx)
+    images = np.nonzero(np.asarray(sectors.is_image))[0]
+    assert images.size
+    for k in images:
+        r = int(sectors.representative[k])
+        lam = (V[k].conj().T[:, target] * phase @ V[k])[0, 0]  # ⟨k,0|U|k,0⟩
+        for i in (0, sectors.dims[k] // 2, sectors.dims[k] - 1):
+            psi = np.asarray(sector_state(sectors, basis, evecs, k, i)).reshape(-1)
+            assert abs(np.linalg.norm(psi) - 1) < 1e-12
+            np.testing.assert_allclose(H @ psi, evals[r, i] * psi, atol=1e-10)
+            u_psi = np.zeros_like(psi)
+            u_psi[target] = phase * psi
+            np.testing.assert_allclose(u_psi, lam * psi, atol=1e-10)
+            x = (psi.reshape(basis.n_configs, basis.n_spin) @ sx.T)
+            w = np.stack([np.asarray(line_weights(sectors, evecs, j, x)) for j in range(L)])
+            for j in range(L):
+                np.testing.assert_allclose(w[j].sum(), np.linalg.norm(V[j].conj().T @ x.reshape(-1)) ** 2, atol=1e-10)
+            assert w[(k + L // 2) % L].sum() == pytest.approx(np.linalg.norm(x) ** 2, abs=1e-10)  # all in k + L/2
+            all_evals = np.asarray(evals)[np.asarray(sectors.representative)]
+            np.testing.assert_allclose(np.sum(w * np.where(np.asarray(sectors.valid), all_evals, 0)),
+                                       np.vdot(x, (H @ x.reshape(-1)).reshape(x.shape)).real, atol=1e-9)
 
 
 def test_paper_size_sector_dimensions():
