@@ -230,7 +230,7 @@ def make_basis(L: int = 8, N: int | None = None, S=10, *, memory_budget: float |
         sz=sz,
     )
     # JAX arrays, so that the basis also works when closed over (not passed through jit).
-    return PumpBasis(L=L, N=N, two_S=int(2 * S), **{k: jnp.asarray(v) for k, v in arrays.items()})
+    return PumpBasis(L=L, N=N, two_S=int(2 * S), **{k: jax.device_put(v) for k, v in arrays.items()})  # no jit
 
 
 __all__ = [

@@ -17,6 +17,7 @@ Many-body vectors are handled as matrices Ψ of shape (C, 2S+1) (fermion ⊗ spi
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Complex, Float
@@ -61,18 +62,21 @@ class PumpParams(eqx.Module):
         return tuple(np.broadcast_shapes(*shapes))
 
     def broadcast(self, L: int) -> "PumpParams":
-        """All fields as float64 arrays of shape ``batch_shape`` (disorder: batch_shape + (L,))."""
+        """All fields as float64 arrays of shape ``batch_shape`` (disorder: batch_shape + (L,)): numpy
+        arrays for concrete parameters, JAX arrays under tracing."""
         shape = self.batch_shape
+        traced = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(self))
+        xp = jnp if traced else np  # concrete parameters stay on the host (no device round trip)
         fields = {
-            k: jnp.broadcast_to(jnp.asarray(getattr(self, k), dtype=float), shape)
+            k: xp.broadcast_to(xp.asarray(getattr(self, k), dtype=float), shape)
             for k in ("omega", "eta", "J", "Delta", "flux")
         }
         if self.disorder is None:
-            disorder = jnp.zeros(shape + (L,))
+            disorder = xp.zeros(shape + (L,))
         else:
             if np.shape(self.disorder)[-1] != L:
                 fail("disorder", np.shape(self.disorder), f"the last axis must have the L={L} sites")
-            disorder = jnp.broadcast_to(jnp.asarray(self.disorder, dtype=float), shape + (L,))
+            disorder = xp.broadcast_to(xp.asarray(self.disorder, dtype=float), shape + (L,))
         return PumpParams(**fields, disorder=disorder)
 
     @property

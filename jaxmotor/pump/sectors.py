@@ -385,15 +385,15 @@ def _build(basis: PumpBasis) -> PumpSectors:
         entry_records[k, which, rank] = order
     return PumpSectors(
         L=L, N=N, two_S=basis.two_S, dims=dims,
-        real_rows=jnp.asarray(w_rows), real_weights=jnp.asarray(w_weights),
-        real_cols=jnp.asarray(w_cols), real_col_weights=jnp.asarray(w_col_weights),
-        record_term=jnp.asarray(record_term), record_value=jnp.asarray(record_value),
-        entry_row=jnp.asarray(entry_row), entry_col=jnp.asarray(entry_col), entry_records=jnp.asarray(entry_records),
-        sz=jnp.asarray(sz), valid=jnp.asarray(valid),
-        slot=jnp.asarray(slot.astype(np.int32)), amplitude=jnp.asarray(amplitude),
-        representatives=representatives, representative=jnp.asarray(representative),
-        is_image=jnp.asarray(partner < np.arange(L)),
-        hole_mirror=jnp.asarray(hole_mirror.astype(np.int32)), hole_mirror_sign=jnp.asarray(hole_sign),
+        real_rows=jax.device_put(w_rows), real_weights=jax.device_put(w_weights),
+        real_cols=jax.device_put(w_cols), real_col_weights=jax.device_put(w_col_weights),
+        record_term=jax.device_put(record_term), record_value=jax.device_put(record_value),
+        entry_row=jax.device_put(entry_row), entry_col=jax.device_put(entry_col), entry_records=jax.device_put(entry_records),
+        sz=jax.device_put(sz), valid=jax.device_put(valid),
+        slot=jax.device_put(slot.astype(np.int32)), amplitude=jax.device_put(amplitude),
+        representatives=representatives, representative=jax.device_put(representative),
+        is_image=jax.device_put(partner < np.arange(L)),
+        hole_mirror=jax.device_put(hole_mirror.astype(np.int32)), hole_mirror_sign=jax.device_put(hole_sign),
     )
 
 
@@ -459,11 +459,26 @@ def to_sectors(sectors: PumpSectors, vector: Complex[Array, " D"]) -> Complex[Ar
 def sector_spectrum(
     params: PumpParams, basis: PumpBasis, sectors: PumpSectors, eigh
 ) -> tuple[Float[Array, "K d"], Float[Array, "K d d"]]:
-    """Eigenpairs of the padded real blocks of the representative sectors (Paired sectors;
-    ascending per sector, physical ones first, see Padding). The eigenvectors are real and in the
-    A-invariant basis W_k (Real blocks): :func:`sector_state` turns one into a product-basis state.
-    ``eigh`` may return ``None`` for them."""
-    return jax.vmap(eigh)(sector_hamiltonians(params, basis, sectors, sectors.representatives))
+    """Eigenpairs of the real blocks of the representative sectors (Paired sectors), ascending per
+    sector in its first d_k slots (the rest 0). The eigenvectors are real and in the A-invariant
+    basis W_k (Real blocks): :func:`sector_state` turns one into a product-basis state.
+
+    Blocks of equal dimension go through one batched ``eigh`` at their own size (the padded blocks'
+    top-left d_k × d_k corner; at L = 8 sizes 168, 189 and 210 instead of all at 210: 25 % less
+    work). ``eigh`` may return ``None`` for the eigenvectors.
+    """
+    blocks = sector_hamiltonians(params, basis, sectors, sectors.representatives)
+    dims = [sectors.dims[k] for k in sectors.representatives]
+    d = sectors.size
+    evals, evecs = jnp.zeros((len(dims), d), dtype=blocks.dtype), None
+    for size in sorted(set(dims)):
+        rows = np.array([r for r, dim in enumerate(dims) if dim == size])
+        values, vectors = jax.vmap(eigh)(blocks[rows, :size, :size])
+        evals = evals.at[rows, :size].set(values)
+        if vectors is not None:
+            evecs = jnp.zeros(blocks.shape, dtype=vectors.dtype) if evecs is None else evecs
+            evecs = evecs.at[rows, :size, :size].set(vectors)
+    return evals, evecs
 
 
 def apply_hole_mirror(sectors: PumpSectors, psi: Complex[Array, "C M"], transpose: bool = False) -> Complex[Array, "C M"]:
