@@ -5,7 +5,7 @@
 **Scheme** (time step h, θ̇ = v). Over one step the instantaneous friction is integrated exactly
 (exponential integrator, λ = γ₀/I, z = -λh) against a force G(s) = V/2π - F - 2γ₀A(s) + Ξ_k/h
 that is linear in s: the memory A is linear between its exact values A_k and A_{k+1} (both known:
-A(t) = r [v(t-τ) + A(t-τ)], a ring buffer of B = v + A over one τ, no truncation of the sum), a
+A(t) = r [v(t-τ) + A(t-τ)], a buffer of B = v + A over one τ, no truncation of the sum), a
 constant load is exact, a θ-dependent load is linear between F(θ_k) and F at the predicted θ_{k+1}
 (ETD2 predictor-corrector), and the noise enters through its exact step integral Ξ_k
 (:mod:`~jaxmotor.motor.noise`):
@@ -46,7 +46,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._validate import check_int, check_range, fail
 from .noise import NoisePlan, initial_tail, noise_block, noise_filter, noise_plan
-from .params import MotorParams
+from .params import TRIG_NAME, MotorParams
 
 
 class MotorResults(eqx.Module):
@@ -104,6 +104,10 @@ class MotorResults(eqx.Module):
 _SEGMENT = {"cpu": 64}
 
 
+# A segment's backward pass keeps cos θ, sin θ of a θ-dependent load instead of evaluating them again.
+_KEEP_TRIG = jax.checkpoint_policies.save_only_these_names(TRIG_NAME)
+
+
 def segment_steps() -> int | None:
     """Innermost checkpoint length for this backend (None: no segment checkpoints)."""
     return _SEGMENT.get(jax.default_backend())
@@ -150,10 +154,10 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
     r, bias, inertia = p.reflection, p.bias_force, p.inertia
 
     def step(carry, inputs):
-        theta, v, A0, buf, acc = carry
-        k, xi_int = inputs
+        theta, v, A0, acc = carry
+        k, xi_int, B_old = inputs
         xi = xi_int / dt
-        A1 = r * buf[(k + 1) % m] if p.leads else jnp.zeros_like(v)
+        A1 = r * B_old if p.leads else jnp.zeros_like(v)
         F0 = p.load(theta)
         G0 = bias - F0 - 2 * g0 * A0 + xi
         G1 = bias - F0 - 2 * g0 * A1 + xi
@@ -175,25 +179,36 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         window = active & (k >= burn)
         acc = {**{name: acc[name] + jnp.where(window, w, 0.0) for name, w in works.items()},
                "v_start": jnp.where(k == burn, v, acc["v_start"])}
-        if p.leads:  # only the written slot is masked: a select over the whole buffer would copy it every step
-            slot = (k + 1) % m
-            buf = buf.at[slot].set(jnp.where(active, v1 + A1, buf[slot]))
+        B_new = jnp.where(active, v1 + A1, B_old) if p.leads else None
         theta, v, A0 = (jnp.where(active, a, b) for a, b in ((theta + dtheta, theta), (v1, v), (A1, A0)))
-        return (theta, v, A0, buf, acc), None
+        return (theta, v, A0, acc), B_new
+
+    def steps_of(carry, k, xi):
+        """A run of at most one round trip of steps. The memory buffer is kept in the order the steps
+        visit it (step k reads B from step k + 1 - m and writes B_k+1 in its place), so the run takes
+        its first len(k) entries as scan inputs and appends their successors: no dynamic indexing,
+        and the backward pass moves scalars, not the buffer, per step."""
+        theta, v, A0, buf, acc = carry
+        n = k.shape[0]
+        old = buf[:n] if p.leads else None
+        (theta, v, A0, acc), B_new = jax.lax.scan(step, (theta, v, A0, acc), (k, xi, old))
+        return theta, v, A0, (jnp.concatenate([buf[n:], B_new]) if p.leads else buf), acc
 
     def segment(carry, inputs):
-        return jax.lax.scan(step, carry, inputs)[0], None
+        return steps_of(carry, *inputs), None
 
     def record(carry, inputs):
-        # checkpointed segments (see _SEGMENT): the backward pass recomputes one segment at a time
+        # checkpointed segments (see _SEGMENT): the backward pass recomputes one segment at a time;
+        # with leads a segment is at most one round trip (steps_of)
         k, xi = inputs
-        size = segment_steps()
+        checkpoint = segment_steps()
+        size = min(checkpoint or every, m) if p.leads else checkpoint
         n = every // size * size if size else 0
         if n:
-            carry, _ = jax.lax.scan(jax.checkpoint(segment), carry,
+            carry, _ = jax.lax.scan(jax.checkpoint(segment, policy=_KEEP_TRIG) if checkpoint else segment, carry,
                                     (k[:n].reshape(-1, size), xi[:n].reshape(-1, size)))
         if n < every:
-            carry, _ = jax.lax.scan(step, carry, (k[n:], xi[n:]))
+            carry = steps_of(carry, k[n:], xi[n:])
         return carry, (carry[0], carry[1])
 
     per_record = plan.chunk // every
@@ -218,7 +233,7 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
     acc = {name: zero for name in ("theta", "v2", "friction", "noise", "v_start")}
     if p.theta_dependent_load:
         acc["load"] = zero
-    buf = jnp.zeros(m).at[0].set(v0)  # B_0 = v(0); the motor rests before t = 0
+    buf = jnp.zeros(m).at[-1].set(v0) if p.leads else jnp.zeros(1)  # B_0 = v(0), read by step m - 1; at rest before
     carry = (zero, zero + v0, zero, buf, acc)
     (carry, _), (theta_series, velocity_series) = jax.lax.scan(
         block, (carry, initial_tail(key, plan)), jnp.arange(blocks))

@@ -63,7 +63,7 @@ class NoisePlan(NamedTuple):
 
 
 def steps_per_round_trip(tau: float | None, dt: float) -> int:
-    """m = τ/dt, checking that τ is a multiple of dt (the ring buffer holds exactly one τ)."""
+    """m = τ/dt, checking that τ is a multiple of dt (the memory buffer holds exactly one τ)."""
     if tau is None:
         return 0
     m = round(tau / dt)

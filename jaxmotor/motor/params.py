@@ -18,6 +18,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.ad_checkpoint import checkpoint_name
 from jaxtyping import Array, ArrayLike, Float
 
 from .._validate import check_finite, check_range, fail
@@ -27,6 +28,9 @@ NOISE_KINDS = ("paper", "fdt", "white")
 _SCALARS = ("K", "V", "F_load", "inertia", "temperature")
 
 
+TRIG_NAME = "load_cos_sin"
+
+
 @jax.custom_jvp
 def _cos_sin(theta):
     return jnp.cos(theta), jnp.sin(theta)
@@ -34,9 +38,10 @@ def _cos_sin(theta):
 
 @_cos_sin.defjvp
 def _cos_sin_jvp(primals, tangents):
-    # the derivative reuses the values (the default rules would evaluate sin and cos again)
+    # the derivative reuses the values (the default rules would evaluate sin and cos again); named,
+    # so that a checkpoint may keep them instead of recomputing (TRIG_NAME, jaxmotor.motor.langevin)
     (theta,), (dtheta,) = primals, tangents
-    c, s = _cos_sin(theta)
+    c, s = checkpoint_name(_cos_sin(theta), TRIG_NAME)
     return (c, s), (-s * dtheta, c * dtheta)
 
 
