@@ -44,12 +44,15 @@ DT = 0.05
 CASES = {"infinite_LL_white": dict(tau=None, noise="white"), "leads_paper": dict(tau=2.0, noise="paper")}
 
 
-def _best(fn, repeats):
-    """Best wall and CPU (process) time of ``repeats`` runs after a warm-up. The CPU time is reported
-    too because the benchmark machine is shared: it is less sensitive to other processes."""
+def _best(fn, repeats, min_total_s=1.0):
+    """Best wall and CPU (process) time after a warm-up, of ``repeats`` runs or as many as fill
+    ``min_total_s`` (a 10 ms forward run needs many repeats for a stable minimum). The CPU time is
+    reported too because the benchmark machine is shared: it is less sensitive to other processes."""
+    t0 = time.perf_counter()
     fn()
+    runs = max(repeats, int(min_total_s / max(time.perf_counter() - t0, 1e-6)))
     wall, cpu = [], []
-    for _ in range(repeats):
+    for _ in range(runs):
         t0, c0 = time.perf_counter(), time.process_time()
         fn()
         wall.append(time.perf_counter() - t0)
