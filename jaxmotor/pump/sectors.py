@@ -459,26 +459,16 @@ def to_sectors(sectors: PumpSectors, vector: Complex[Array, " D"]) -> Complex[Ar
 def sector_spectrum(
     params: PumpParams, basis: PumpBasis, sectors: PumpSectors, eigh
 ) -> tuple[Float[Array, "K d"], Float[Array, "K d d"]]:
-    """Eigenpairs of the real blocks of the representative sectors (Paired sectors), ascending per
-    sector in its first d_k slots (the rest 0). The eigenvectors are real and in the A-invariant
-    basis W_k (Real blocks): :func:`sector_state` turns one into a product-basis state.
+    """Eigenpairs of the padded real blocks of the representative sectors (Paired sectors), in one
+    batched ``eigh``; ascending per sector, physical ones first (Padding). The eigenvectors are real
+    and in the A-invariant basis W_k (Real blocks): :func:`sector_state` turns one into a
+    product-basis state. ``eigh`` may return ``None`` for the eigenvectors.
 
-    Blocks of equal dimension go through one batched ``eigh`` at their own size (the padded blocks'
-    top-left d_k × d_k corner; at L = 8 sizes 168, 189 and 210 instead of all at 210: 25 % less
-    work). ``eigh`` may return ``None`` for the eigenvectors.
+    One call, not one per block size: on the CPU, XLA runs independent ``eigh`` calls of one program
+    at once on its intra-op thread pool, and each batched LAPACK call then waits on that pool for its
+    own tasks — with two pool threads two such calls deadlock (seen with blocks grouped by size).
     """
-    blocks = sector_hamiltonians(params, basis, sectors, sectors.representatives)
-    dims = [sectors.dims[k] for k in sectors.representatives]
-    d = sectors.size
-    evals, evecs = jnp.zeros((len(dims), d), dtype=blocks.dtype), None
-    for size in sorted(set(dims)):
-        rows = np.array([r for r, dim in enumerate(dims) if dim == size])
-        values, vectors = jax.vmap(eigh)(blocks[rows, :size, :size])
-        evals = evals.at[rows, :size].set(values)
-        if vectors is not None:
-            evecs = jnp.zeros(blocks.shape, dtype=vectors.dtype) if evecs is None else evecs
-            evecs = evecs.at[rows, :size, :size].set(vectors)
-    return evals, evecs
+    return jax.vmap(eigh)(sector_hamiltonians(params, basis, sectors, sectors.representatives))
 
 
 def apply_hole_mirror(sectors: PumpSectors, psi: Complex[Array, "C M"], transpose: bool = False) -> Complex[Array, "C M"]:
