@@ -5,8 +5,10 @@
 (a) gradient versus forward run: ``jax.grad`` of the ensemble-mean output power with respect to all
     scalar parameters (F_load, V, K, I, T; and a₁, b₁ for the θ-dependent load), against the forward
     simulation alone, for a constant load and a θ-dependent one (white noise, no leads; ``paper``
-    noise with leads), dt = 0.05, 10⁴ steps. Compiled first, best of ``repeats``, block_until_ready;
-    wall and process CPU time. The gradient with and without the innermost segment checkpoints.
+    noise with leads), dt = 0.05, 10⁴ steps, for 128 and 1024 trajectories (``--gradient-ensembles``;
+    with 128 a constant-load forward run takes 10-30 ms and per-step overhead dominates both runs).
+    Compiled first, best of ``repeats`` (at least 1 s of runs), block_until_ready; wall and process
+    CPU time. The gradient with and without the innermost segment checkpoints.
 (b) backward-pass memory: XLA's compiled ``memory_analysis()`` (temporary buffers) of the forward
     and of the gradient function, for 10⁴ and 10⁵ steps. Each noise block of ``chunk`` steps is
     checkpointed (its residual: the carry and the noise filter's tail of 2·half_width white samples
@@ -168,13 +170,16 @@ def design_convergence():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trajectories", type=int, default=128)
+    parser.add_argument("--gradient-ensembles", default="128,1024",
+                        help="trajectory counts at which (a) is measured (small ensembles are dominated by per-step overhead)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     record = {"benchmark": "pathwise gradients through the motor ensemble and design optimization",
               "dt": DT, "dtype": "float64", "cpu_count": os.cpu_count(), "trajectories": args.trajectories,
               "optax_version": optax.__version__, **provenance()}
-    record["gradient_cost_10000_steps"] = gradient_cost(args.trajectories, args.repeats)
+    record["gradient_cost_10000_steps"] = {f"{n}_trajectories": gradient_cost(n, args.repeats)
+                                           for n in map(int, args.gradient_ensembles.split(","))}
     record["backward_memory"] = backward_memory(args.trajectories)
     record["design_max_power"] = design_convergence()
     out = results_path("motor_gradients", args.out)
