@@ -205,8 +205,10 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         size = min(checkpoint or every, m) if p.leads else checkpoint
         n = every // size * size if size else 0
         if n:
-            carry, _ = jax.lax.scan(jax.checkpoint(segment, policy=_KEEP_TRIG) if checkpoint else segment, carry,
-                                    (k[:n].reshape(-1, size), xi[:n].reshape(-1, size)))
+            # prevent_cse=False: inside a scan XLA cannot merge the recomputation with the forward pass
+            # anyway (JAX's advice for checkpoints in scans), and the barriers only cost fusion
+            kept = jax.checkpoint(segment, policy=_KEEP_TRIG, prevent_cse=False) if checkpoint else segment
+            carry, _ = jax.lax.scan(kept, carry, (k[:n].reshape(-1, size), xi[:n].reshape(-1, size)))
         if n < every:
             carry = steps_of(carry, k[n:], xi[n:])
         return carry, (carry[0], carry[1])
@@ -214,7 +216,7 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
     per_record = plan.chunk // every
     blocks = -(-steps // plan.chunk)
 
-    @jax.checkpoint  # the backward pass keeps only (carry, noise tail) per block of ``chunk`` steps
+    @partial(jax.checkpoint, prevent_cse=False)  # the backward pass keeps (carry, noise tail) per block of ``chunk`` steps
     def advance(state, b):
         carry, tail = state
         xi, tail = noise_block(generator, key, b, tail, plan)
