@@ -167,10 +167,18 @@ def design_convergence():
     return out
 
 
+def _positive_ints(text: str) -> list[int]:
+    """``"128,1024"`` -> [128, 1024] (argparse turns the ValueError into a one-line error, exit 2)."""
+    values = [int(v) for v in text.split(",")]
+    if not values or min(values) < 1:
+        raise ValueError(text)
+    return values
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trajectories", type=int, default=128)
-    parser.add_argument("--gradient-ensembles", default="128,1024",
+    parser.add_argument("--gradient-ensembles", default=[128, 1024], type=_positive_ints,
                         help="trajectory counts at which (a) is measured (small ensembles are dominated by per-step overhead)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default=None)
@@ -179,7 +187,7 @@ def main():
               "dt": DT, "dtype": "float64", "cpu_count": os.cpu_count(), "trajectories": args.trajectories,
               "optax_version": optax.__version__, **provenance()}
     record["gradient_cost_10000_steps"] = {f"{n}_trajectories": gradient_cost(n, args.repeats)
-                                           for n in map(int, args.gradient_ensembles.split(","))}
+                                           for n in args.gradient_ensembles}
     record["backward_memory"] = backward_memory(args.trajectories)
     record["design_max_power"] = design_convergence()
     out = results_path("motor_gradients", args.out)

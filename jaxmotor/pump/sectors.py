@@ -150,15 +150,21 @@ def translation_action(basis: PumpBasis) -> tuple[np.ndarray, np.ndarray]:
     return target, phase
 
 
-def reflection_action(basis: PumpBasis) -> np.ndarray:
-    """The site reflection R: j → L-1-j on the product basis, R|c, m⟩ = ±|R(c), m⟩ (the fermion
-    sign (-1)^{N(N-1)/2} of reversing N creation operators is one global constant, dropped)."""
-    L, N, M = basis.L, basis.N, basis.n_spin
+def _mirrored_configurations(L: int, N: int) -> tuple[np.ndarray, np.ndarray]:
+    """The configuration bit masks and their images under the site reflection j → L-1-j."""
     configs = fermion_configurations(L, N)
     mirrored = np.zeros_like(configs)
     for j in range(L):
         mirrored |= ((configs >> j) & 1) << (L - 1 - j)
+    return configs, mirrored
+
+
+def reflection_action(basis: PumpBasis) -> np.ndarray:
+    """The site reflection R: j → L-1-j on the product basis, R|c, m⟩ = ±|R(c), m⟩ (the fermion
+    sign (-1)^{N(N-1)/2} of reversing N creation operators is one global constant, dropped)."""
+    configs, mirrored = _mirrored_configurations(basis.L, basis.N)
     c_target = np.searchsorted(configs, mirrored)
+    M = basis.n_spin
     return (c_target[:, None] * M + np.arange(M)[None, :]).reshape(-1)
 
 
@@ -173,10 +179,7 @@ def particle_hole_action(basis: PumpBasis) -> tuple[np.ndarray, np.ndarray] | No
     L, N = basis.L, basis.N
     if 2 * N != L:
         return None
-    configs = fermion_configurations(L, N)
-    mirrored = np.zeros_like(configs)
-    for j in range(L):
-        mirrored |= ((configs >> j) & 1) << (L - 1 - j)
+    configs, mirrored = _mirrored_configurations(L, N)
     mirror = np.searchsorted(configs, ((1 << L) - 1) ^ mirrored)
     F, Fs = np.asarray(basis.forward_uniform), np.asarray(basis.forward_staggered)
     sign = np.zeros(configs.size)
@@ -477,21 +480,25 @@ def apply_hole_mirror(sectors: PumpSectors, psi: Complex[Array, "C M"], transpos
     return (sign if transpose else sign[pi])[:, None] * psi[pi]
 
 
+def _representative_of(sectors: PumpSectors, k):
+    """(r, k_rep): sector k's representative as a position in the diagonalized blocks and as a sector."""
+    r = sectors.representative[k]
+    return r, jnp.asarray(sectors.representatives)[r]
+
+
 def sector_state(
     sectors: PumpSectors, basis: PumpBasis, evecs: Float[Array, "K d d"], k, i
 ) -> Complex[Array, "C M"]:
     """Eigenvector i of sector k as a (C, 2S+1) product-basis state, from the representatives'
     eigenvectors (Q times the representative's where sector k is its image)."""
-    r = sectors.representative[k]
-    k_rep = jnp.asarray(sectors.representatives)[r]
+    r, k_rep = _representative_of(sectors, k)
     psi = as_matrix(to_product(sectors, k_rep, from_real_basis(sectors, k_rep, evecs[r][:, i])), basis)
     return jnp.where(sectors.is_image[k], apply_hole_mirror(sectors, psi), psi)
 
 
 def line_weights(sectors: PumpSectors, evecs: Float[Array, "K d d"], k, x: Complex[Array, "C M"]) -> Float[Array, " d"]:
     """|⟨k, n|x⟩|² for every eigenvector n of sector k (⟨Qv|x⟩ = ⟨v|Qᵀx⟩ if sector k is an image)."""
-    r = sectors.representative[k]
-    k_rep = jnp.asarray(sectors.representatives)[r]
+    r, k_rep = _representative_of(sectors, k)
     source = jnp.where(sectors.is_image[k], apply_hole_mirror(sectors, x, transpose=True), x).reshape(-1)
     components = to_real_basis(sectors, k_rep, sector_components(sectors, k_rep, source))
     return jnp.where(sectors.valid[k], jnp.abs(evecs[r].T @ components) ** 2, 0.0)
