@@ -155,3 +155,33 @@ def test_default_burn_in_covers_the_slowest_relaxation():
         simulate(p, jax.random.key(0), dt=0.01, time=10.0)
     with pytest.raises(ValueError, match="burn_in=20.0 is not allowed"):
         simulate(p, jax.random.key(0), dt=0.01, time=10.0, burn_in=20.0)
+
+
+@pytest.mark.parametrize("tau", [None, 0.05, 1.0], ids=["infinite-LL", "one-step-round-trip", "leads"])
+def test_checkpoint_layout_changes_neither_results_nor_gradients(tau, monkeypatch):
+    """64-step segments (CPU default), none (the GPU default) and 7-step segments, with round trips
+    shorter than a segment and records of 10 steps that are not a multiple of either: the memory
+    buffer in visiting order must give the same trajectories and the same gradient."""
+    from jaxmotor.motor import langevin, noise_plan
+
+    p = MotorParams(K=0.5, tau=tau, noise="white" if tau is None else "paper", temperature=0.1, F_load=0.03,
+                    load_cos=[0.01])
+    plan = noise_plan(p, 0.05, record_every=10)
+    outputs = []
+    for size in (64, None, 7):
+        monkeypatch.setitem(langevin._SEGMENT, jax.default_backend(), size)
+        jax.clear_caches()
+
+        def power(F):
+            res = simulate(MotorParams(K=0.5, tau=tau, noise=p.noise, temperature=0.1, F_load=F, load_cos=[0.01]),
+                           jax.random.key(3), dt=0.05, time=60.0, trajectories=4, burn_in=10.0, record_every=10,
+                           plan=plan)
+            return res.power_out, res.velocity_series
+
+        (value, series), grad = jax.value_and_grad(power, has_aux=True)(0.03)
+        outputs.append((float(value), np.asarray(series), float(grad)))
+    jax.clear_caches()
+    for value, series, grad in outputs[1:]:
+        assert value == pytest.approx(outputs[0][0], abs=1e-15)
+        np.testing.assert_allclose(series, outputs[0][1], atol=1e-13)
+        assert grad == pytest.approx(outputs[0][2], rel=1e-12)
