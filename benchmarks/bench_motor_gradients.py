@@ -7,8 +7,9 @@
     simulation alone, for a constant load and a θ-dependent one (white noise, no leads; ``paper``
     noise with leads), dt = 0.05, 10⁴ steps, for 128 and 1024 trajectories (``--gradient-ensembles``;
     with 128 a constant-load forward run takes 10-30 ms and per-step overhead dominates both runs).
-    Compiled first, best of ``repeats`` (at least 1 s of runs), block_until_ready; wall and process
-    CPU time. The gradient with and without the innermost segment checkpoints.
+    Compiled first, then timed in turn (round robin), best of ``repeats`` rounds (at least 2 s of
+    rounds), block_until_ready; wall and process CPU time. The gradient with and without the innermost segment checkpoints; ``--unroll`` repeats
+    (a) for several numbers of steps per scan iteration (recorded under ``..._unroll_<n>``).
 (b) backward-pass memory: XLA's compiled ``memory_analysis()`` (temporary buffers) of the forward
     and of the gradient function, for 10⁴ and 10⁵ steps. Each noise block of ``chunk`` steps is
     checkpointed (its residual: the carry and the noise filter's tail of 2·half_width white samples
@@ -47,20 +48,24 @@ DT = 0.05
 CASES = {"infinite_LL_white": dict(tau=None, noise="white"), "leads_paper": dict(tau=2.0, noise="paper")}
 
 
-def _best(fn, repeats, min_total_s=1.0):
-    """Best wall and CPU (process) time after a warm-up, of ``repeats`` runs or as many as fill
-    ``min_total_s`` (a 10 ms forward run needs many repeats for a stable minimum). The CPU time is
-    reported too because the benchmark machine is shared: it is less sensitive to other processes."""
+def _best(fns, repeats, min_total_s=2.0):
+    """Best wall and CPU (process) time of each function, after a warm-up, timed in turn (round
+    robin) for ``repeats`` rounds or as many as fill ``min_total_s``: the machine's speed drifts by
+    tens of percent within minutes, and alternating the contenders keeps that out of their ratios
+    (a 10 ms forward run needs many rounds for a stable minimum). The CPU time is reported too: it
+    is less sensitive to other processes on a shared machine."""
     t0 = time.perf_counter()
-    fn()
-    runs = max(repeats, int(min_total_s / max(time.perf_counter() - t0, 1e-6)))
-    wall, cpu = [], []
-    for _ in range(runs):
-        t0, c0 = time.perf_counter(), time.process_time()
+    for fn in fns:
         fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return min(wall), min(cpu)
+    rounds = max(repeats, int(min_total_s / max(time.perf_counter() - t0, 1e-6)))
+    wall, cpu = [[] for _ in fns], [[] for _ in fns]
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            wall[i].append(time.perf_counter() - t0)
+            cpu[i].append(time.process_time() - c0)
+    return [(min(w), min(c)) for w, c in zip(wall, cpu)]
 
 
 def _set_segment(size):
@@ -86,6 +91,12 @@ def _power_fn(case, harmonics, steps, trajectories):
     return power, x0
 
 
+def _set_unroll(unroll):
+    """Langevin steps per scan iteration (read when tracing: the jit caches are cleared)."""
+    langevin._UNROLL[jax.default_backend()] = unroll
+    jax.clear_caches()
+
+
 def gradient_cost(trajectories, repeats):
     """Forward and gradient times; the gradient with the innermost segment checkpoints of the record
     scan (``langevin._SEGMENT`` steps) and without them (one checkpoint per noise block only)."""
@@ -94,17 +105,17 @@ def gradient_cost(trajectories, repeats):
     for name, case in CASES.items():
         for harmonics in (False, True):
             power, x0 = _power_fn(case, harmonics, 10_000, trajectories)
-            fwd = jax.jit(power)
-            (w_fwd, c_fwd) = _best(lambda: fwd(x0).block_until_ready(), repeats)
+            compiled = {"forward": jax.jit(power).lower(x0).compile()}
+            for size in dict.fromkeys((64, None, segment)):  # the backend's default is one of the two
+                _set_segment(size)
+                compiled[size] = jax.jit(jax.grad(power)).lower(x0).compile()
+            times = dict(zip(compiled, _best([lambda f=f: jax.block_until_ready(f(x0)) for f in compiled.values()],
+                                             repeats)))
+            (w_fwd, c_fwd) = times["forward"]
             row = {"forward_wall_s": w_fwd, "forward_cpu_s": c_fwd}
-            timed = {}  # by segment length: the backend's default is one of the two variants
             for label, size in (("_with_segment_checkpoints", 64), ("_without_segment_checkpoints", None),
                                 ("", segment)):
-                if size not in timed:
-                    _set_segment(size)
-                    grad = jax.jit(jax.grad(power))
-                    timed[size] = _best(lambda: grad(x0).block_until_ready(), repeats)
-                (w, c) = timed[size]
+                (w, c) = times[size]
                 row.update({f"gradient{label}_wall_s": w, f"gradient{label}_cpu_s": c,
                             f"gradient{label}_over_forward_wall": w / w_fwd,
                             f"gradient{label}_over_forward_cpu": c / c_fwd})
@@ -146,7 +157,7 @@ def design_convergence():
         key = jax.random.key(1)
         step = jax.jit(jax.value_and_grad(lambda d: objective(d, key)))
         d0 = {"F_load": jnp.asarray(0.05)}
-        t_step, c_step = _best(lambda: jax.block_until_ready(step(d0)), 3)
+        [(t_step, c_step)] = _best([lambda: jax.block_until_ready(step(d0))], 3)
         runs = []
         for start in V / (4 * np.pi) * np.random.default_rng(7).uniform(0.3, 1.7, 3):
             t0 = time.perf_counter()
@@ -196,6 +207,8 @@ def main():
     parser.add_argument("--gradient-ensembles", default=[128, 1024], type=_positive_ints,
                         help="trajectory counts at which (a) is measured (small ensembles are dominated by per-step overhead)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--unroll", default=None, type=_positive_ints,
+                        help="measure (a) for these Langevin steps per scan iteration (default: the backend's)")
     parser.add_argument("--parts", default=list(PARTS), type=_parts,
                         help=f"comma-separated parts to run, in this order (default: {','.join(PARTS)})")
     parser.add_argument("--out", default=None)
@@ -206,8 +219,13 @@ def main():
     out = results_path("motor_gradients", args.out)
     for part in args.parts:  # the record is written after each part: a stopped run keeps the finished ones
         if part == "gradient":
-            record["gradient_cost_10000_steps"] = {f"{n}_trajectories": gradient_cost(n, args.repeats)
-                                                   for n in args.gradient_ensembles}
+            default = langevin._UNROLL.get(jax.default_backend(), 1)
+            for unroll in args.unroll or [default]:
+                _set_unroll(unroll)
+                key = "gradient_cost_10000_steps" + ("" if unroll == default else f"_unroll_{unroll}")
+                record[key] = {f"{n}_trajectories": gradient_cost(n, args.repeats) for n in args.gradient_ensembles}
+                write_record(record, out)
+            _set_unroll(default)
         elif part == "memory":
             record["backward_memory"] = backward_memory(args.trajectories)
         else:

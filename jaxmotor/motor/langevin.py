@@ -99,9 +99,16 @@ class MotorResults(eqx.Module):
 
 # Steps per innermost checkpoint of the backward pass, per backend. On a CPU 64-step segments cut the
 # backward memory ~3.5x and make the gradient faster (cache); on a GPU the recomputation costs more
-# than it saves (gradient/forward 2.7x without, 4.3x with, H100), and the memory stays bounded by
-# the per-block checkpoints anyway (benchmarks/bench_motor_gradients.py).
+# than it saves in most cases (H200, unrolled: gradient/forward 2.4x, 4.1x, 2.3x, 3.5x without,
+# 3.1x, 4.1x, 2.5x, 3.1x with), and the memory stays bounded by the per-block checkpoints anyway
+# (benchmarks/bench_motor_gradients.py, benchmarks/results/motor_gradients_gpu_h200.json).
 _SEGMENT = {"cpu": 64}
+
+# Langevin steps per iteration of the step scans, per backend. A GPU runs a step's few elementwise
+# operations as separate small kernels, so its time is launch overhead: 8 steps per iteration fuse
+# into the same kernels (H200, 1024 trajectories: forward 4.7x, gradient 6.4x faster). On a CPU
+# unrolling gains nothing and slows the θ-dependent load's forward run.
+_UNROLL = {"gpu": 8}
 
 
 # A segment's backward pass keeps cos θ, sin θ of a θ-dependent load instead of evaluating them again.
@@ -143,7 +150,7 @@ def default_burn_in(params: MotorParams) -> float:
     return 16 * slowest
 
 
-def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan: NoisePlan, v0, progress):
+def _trajectory(p: MotorParams, key, *, generator, dt, steps, burn, every, plan: NoisePlan, v0, progress):
     """One trajectory of one parameter point: accumulated works (after the burn-in) and records."""
     m = max(plan.steps_per_round_trip, 1)
     g0 = p.gamma0
@@ -191,7 +198,8 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         theta, v, A0, buf, acc = carry
         n = k.shape[0]
         old = buf[:n] if p.leads else None
-        (theta, v, A0, acc), B_new = jax.lax.scan(step, (theta, v, A0, acc), (k, xi, old))
+        unroll = _UNROLL.get(jax.default_backend(), 1)
+        (theta, v, A0, acc), B_new = jax.lax.scan(step, (theta, v, A0, acc), (k, xi, old), unroll=unroll)
         return theta, v, A0, (jnp.concatenate([buf[n:], B_new]) if p.leads else buf), acc
 
     def segment(carry, inputs):
@@ -253,9 +261,16 @@ def _error(samples: Float[Array, "*b n"]) -> Float[Array, "*b"]:
 def _ensemble(flat: MotorParams, keys, *, dt, steps, burn, every, plan, v0, recording, progress):
     def point(p):
         generator = noise_filter(p, dt, plan)
-        run = partial(_trajectory, p, generator, dt=dt, steps=steps, burn=burn, every=every, plan=plan, v0=v0,
-                      progress=progress)
-        acc, v_end, theta_series, velocity_series = jax.vmap(run)(keys)
+        run = partial(_trajectory, generator=generator, dt=dt, steps=steps, burn=burn, every=every, plan=plan,
+                      v0=v0, progress=progress)
+        # per-trajectory copies of the parameters: inside the step scans they are then batched like
+        # the state, so the backward pass accumulates their cotangents elementwise and sums them over
+        # the trajectories once, after the scans (shared, they are summed over the trajectories at
+        # every step: one reduction per parameter and step, a kernel each on a GPU)
+        arrays, static = eqx.partition(p, eqx.is_array)
+        copies = jax.tree.map(lambda x: jnp.broadcast_to(x, keys.shape[:1] + x.shape), arrays)
+        acc, v_end, theta_series, velocity_series = jax.vmap(lambda c, key: run(eqx.combine(c, static), key))(
+            copies, keys)
         window = (steps - burn) * dt
         velocity = acc["theta"] / window
         mean_v = jnp.mean(velocity)

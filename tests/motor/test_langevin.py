@@ -158,18 +158,20 @@ def test_default_burn_in_covers_the_slowest_relaxation():
 
 
 @pytest.mark.parametrize("tau", [None, 0.05, 1.0], ids=["infinite-LL", "one-step-round-trip", "leads"])
-def test_checkpoint_layout_changes_neither_results_nor_gradients(tau, monkeypatch):
+def test_checkpoint_layout_and_unrolling_change_neither_results_nor_gradients(tau, monkeypatch):
     """64-step segments (CPU default), none (the GPU default) and 7-step segments, with round trips
-    shorter than a segment and records of 10 steps that are not a multiple of either: the memory
-    buffer in visiting order must give the same trajectories and the same gradient."""
+    shorter than a segment and records of 10 steps that are not a multiple of either, each step scan
+    run one step per iteration or unrolled (8 as on a GPU, and 3, which divides none of the lengths):
+    the memory buffer in visiting order must give the same trajectories and the same gradient."""
     from jaxmotor.motor import langevin, noise_plan
 
     p = MotorParams(K=0.5, tau=tau, noise="white" if tau is None else "paper", temperature=0.1, F_load=0.03,
                     load_cos=[0.01])
     plan = noise_plan(p, 0.05, record_every=10)
     outputs = []
-    for size in (64, None, 7):
+    for size, unroll in ((64, 1), (None, 1), (7, 1), (None, 8), (7, 3)):
         monkeypatch.setitem(langevin._SEGMENT, jax.default_backend(), size)
+        monkeypatch.setitem(langevin._UNROLL, jax.default_backend(), unroll)
         jax.clear_caches()
 
         def power(F):
