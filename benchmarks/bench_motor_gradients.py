@@ -1,6 +1,7 @@
 """Cost of pathwise gradients through the motor ensemble, and of the design optimization.
 
-    python benchmarks/bench_motor_gradients.py [--trajectories 128] [--repeats 3] [--parts gradient,memory,design]
+    python benchmarks/bench_motor_gradients.py [--trajectories 128] [--repeats 3]
+                                               [--parts gradient,memory,design] [--unroll 1,8]
 
 (a) gradient versus forward run: ``jax.grad`` of the ensemble-mean output power with respect to all
     scalar parameters (F_load, V, K, I, T; and a₁, b₁ for the θ-dependent load), against the forward
@@ -8,8 +9,9 @@
     noise with leads), dt = 0.05, 10⁴ steps, for 128 and 1024 trajectories (``--gradient-ensembles``;
     with 128 a constant-load forward run takes 10-30 ms and per-step overhead dominates both runs).
     Compiled first, then timed in turn (round robin), best of ``repeats`` rounds (at least 2 s of
-    rounds), block_until_ready; wall and process CPU time. The gradient with and without the innermost segment checkpoints; ``--unroll`` repeats
-    (a) for several numbers of steps per scan iteration (recorded under ``..._unroll_<n>``).
+    rounds), block_until_ready; wall and process CPU time. The gradient with and without the
+    innermost segment checkpoints; ``--unroll`` repeats (a) for several numbers of steps per scan
+    iteration (recorded under ``..._unroll_<n>``).
 (b) backward-pass memory: XLA's compiled ``memory_analysis()`` (temporary buffers) of the forward
     and of the gradient function, for 10⁴ and 10⁵ steps. Each noise block of ``chunk`` steps is
     checkpointed (its residual: the carry and the noise filter's tail of 2·half_width white samples
@@ -68,9 +70,10 @@ def _best(fns, repeats, min_total_s=2.0):
     return [(min(w), min(c)) for w, c in zip(wall, cpu)]
 
 
-def _set_segment(size):
-    """Switch the innermost checkpoint length (read when tracing: the jit caches are cleared)."""
-    langevin._SEGMENT[jax.default_backend()] = size
+def _set_layout(table, value):
+    """Set this backend's entry of a langevin layout table (``_SEGMENT``: steps per innermost
+    checkpoint; ``_UNROLL``: steps per scan iteration); read when tracing, so the jit caches are cleared."""
+    table[jax.default_backend()] = value
     jax.clear_caches()
 
 
@@ -91,12 +94,6 @@ def _power_fn(case, harmonics, steps, trajectories):
     return power, x0
 
 
-def _set_unroll(unroll):
-    """Langevin steps per scan iteration (read when tracing: the jit caches are cleared)."""
-    langevin._UNROLL[jax.default_backend()] = unroll
-    jax.clear_caches()
-
-
 def gradient_cost(trajectories, repeats):
     """Forward and gradient times; the gradient with the innermost segment checkpoints of the record
     scan (``langevin._SEGMENT`` steps) and without them (one checkpoint per noise block only)."""
@@ -107,7 +104,7 @@ def gradient_cost(trajectories, repeats):
             power, x0 = _power_fn(case, harmonics, 10_000, trajectories)
             compiled = {"forward": jax.jit(power).lower(x0).compile()}
             for size in dict.fromkeys((64, None, segment)):  # the backend's default is one of the two
-                _set_segment(size)
+                _set_layout(langevin._SEGMENT, size)
                 compiled[size] = jax.jit(jax.grad(power)).lower(x0).compile()
             times = dict(zip(compiled, _best([lambda f=f: jax.block_until_ready(f(x0)) for f in compiled.values()],
                                              repeats)))
@@ -119,7 +116,7 @@ def gradient_cost(trajectories, repeats):
                 row.update({f"gradient{label}_wall_s": w, f"gradient{label}_cpu_s": c,
                             f"gradient{label}_over_forward_wall": w / w_fwd,
                             f"gradient{label}_over_forward_cpu": c / c_fwd})
-            _set_segment(segment)
+            _set_layout(langevin._SEGMENT, segment)
             label = f"{name}_{'harmonic' if harmonics else 'constant'}_load"
             out[label] = row
             print(label, json.dumps(row), flush=True)
@@ -137,10 +134,10 @@ def backward_memory(trajectories):
             mem = {}
             for label, fn, size in (("forward", power, segment), ("gradient", jax.grad(power), segment),
                                     ("gradient_without_segment_checkpoints", jax.grad(power), None)):
-                _set_segment(size)
+                _set_layout(langevin._SEGMENT, size)
                 analysis = jax.jit(fn).lower(x0).compile().memory_analysis()
                 mem[f"{label}_temp_bytes"] = int(analysis.temp_size_in_bytes)
-            _set_segment(segment)
+            _set_layout(langevin._SEGMENT, segment)
             out[f"{name}_{steps}_steps"] = {"steps": steps, "trajectories": trajectories, **mem}
             print(name, steps, mem, flush=True)
     return out
@@ -205,7 +202,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trajectories", type=int, default=128)
     parser.add_argument("--gradient-ensembles", default=[128, 1024], type=_positive_ints,
-                        help="trajectory counts at which (a) is measured (small ensembles are dominated by per-step overhead)")
+                        help="trajectory counts at which (a) is measured (small ensembles: per-step overhead)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--unroll", default=None, type=_positive_ints,
                         help="measure (a) for these Langevin steps per scan iteration (default: the backend's)")
@@ -221,11 +218,11 @@ def main():
         if part == "gradient":
             default = langevin._UNROLL.get(jax.default_backend(), 1)
             for unroll in args.unroll or [default]:
-                _set_unroll(unroll)
+                _set_layout(langevin._UNROLL, unroll)
                 key = "gradient_cost_10000_steps" + ("" if unroll == default else f"_unroll_{unroll}")
                 record[key] = {f"{n}_trajectories": gradient_cost(n, args.repeats) for n in args.gradient_ensembles}
                 write_record(record, out)
-            _set_unroll(default)
+            _set_layout(langevin._UNROLL, default)
         elif part == "memory":
             record["backward_memory"] = backward_memory(args.trajectories)
         else:

@@ -150,7 +150,7 @@ def default_burn_in(params: MotorParams) -> float:
     return 16 * slowest
 
 
-def _trajectory(p: MotorParams, key, *, generator, dt, steps, burn, every, plan: NoisePlan, v0, progress):
+def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan: NoisePlan, v0, progress):
     """One trajectory of one parameter point: accumulated works (after the burn-in) and records."""
     m = max(plan.steps_per_round_trip, 1)
     g0 = p.gamma0
@@ -224,7 +224,8 @@ def _trajectory(p: MotorParams, key, *, generator, dt, steps, burn, every, plan:
     per_record = plan.chunk // every
     blocks = -(-steps // plan.chunk)
 
-    @partial(jax.checkpoint, prevent_cse=False)  # the backward pass keeps (carry, noise tail) per block of ``chunk`` steps
+    # the backward pass keeps (carry, noise tail) per block of ``chunk`` steps
+    @partial(jax.checkpoint, prevent_cse=False)
     def advance(state, b):
         carry, tail = state
         xi, tail = noise_block(generator, key, b, tail, plan)
@@ -261,16 +262,18 @@ def _error(samples: Float[Array, "*b n"]) -> Float[Array, "*b"]:
 def _ensemble(flat: MotorParams, keys, *, dt, steps, burn, every, plan, v0, recording, progress):
     def point(p):
         generator = noise_filter(p, dt, plan)
-        run = partial(_trajectory, generator=generator, dt=dt, steps=steps, burn=burn, every=every, plan=plan,
-                      v0=v0, progress=progress)
         # per-trajectory copies of the parameters: inside the step scans they are then batched like
         # the state, so the backward pass accumulates their cotangents elementwise and sums them over
         # the trajectories once, after the scans (shared, they are summed over the trajectories at
         # every step: one reduction per parameter and step, a kernel each on a GPU)
         arrays, static = eqx.partition(p, eqx.is_array)
         copies = jax.tree.map(lambda x: jnp.broadcast_to(x, keys.shape[:1] + x.shape), arrays)
-        acc, v_end, theta_series, velocity_series = jax.vmap(lambda c, key: run(eqx.combine(c, static), key))(
-            copies, keys)
+
+        def run(copy, key):
+            return _trajectory(eqx.combine(copy, static), generator, key, dt=dt, steps=steps, burn=burn,
+                               every=every, plan=plan, v0=v0, progress=progress)
+
+        acc, v_end, theta_series, velocity_series = jax.vmap(run)(copies, keys)
         window = (steps - burn) * dt
         velocity = acc["theta"] / window
         mean_v = jnp.mean(velocity)
