@@ -62,7 +62,7 @@ def add_output_options(parser: argparse.ArgumentParser, default_out: str) -> Non
     """--json, --out, --quiet, --no-plot."""
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout (no progress bars)")
     parser.add_argument("--out", default=default_out, metavar="DIR",
-                        help=f"folder for data and figures (default: %(default)s)")
+                        help="folder for data and figures (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--no-plot", action="store_true", help="write data only, no PNG")
 

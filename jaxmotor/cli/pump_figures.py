@@ -71,7 +71,6 @@ def _report(args, files: dict, record: dict, lines: list[str]) -> int:
 def _phase(args) -> int:
     from .. import store
     from ..plots import pump_figures as plots
-    from ..pump import PumpParams
     from ..pump.phase import analyze, phase_diagram
 
     spins = spin_list(args.S)

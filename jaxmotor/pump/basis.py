@@ -18,7 +18,6 @@ from math import comb
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Float, Int
 

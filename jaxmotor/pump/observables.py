@@ -9,7 +9,6 @@ unit time.
 from __future__ import annotations
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, Int
 
