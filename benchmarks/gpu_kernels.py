@@ -1,0 +1,160 @@
+"""Kernels a GPU launches for the motor's forward run and its gradient, counted without a GPU.
+
+    python benchmarks/gpu_kernels.py [--unroll 8,16] [--trajectories 1024] [--out PATH]
+
+Needs JAX's CUDA plugin (``pip install "jax[cuda12]"``), not a GPU: XLA:GPU compiles the programs of
+benchmarks/bench_motor_gradients.py (a) deviceless for an sm_90 target (the H100/H200 generation,
+described below as XLA's ``gpu_specs`` do), with the GPU layout of jaxmotor.motor.langevin (no
+segment checkpoints, ``--unroll`` Langevin steps per scan iteration). From the optimized HLO it counts
+the kernels one call launches: every instruction of an executed computation that is not free
+(parameters, tuples, bitcasts, constants), loop bodies times their known trip counts (a loop without
+one also runs its condition and copies the predicate to the host).
+
+Why count: a motor step is a few elementwise operations on 10³ trajectories, so on a GPU each
+kernel costs mostly its launch and the time scales with the number of kernels (H200: backward host
+time 148 ms of 171 ms for white noise and a θ-dependent load). The counts are exact and
+reproducible where timings need the machine; the timings themselves are in
+benchmarks/results/motor_gradients_gpu_*.json. Writes benchmarks/results/motor_gpu_kernels.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from importlib import metadata
+from pathlib import Path
+
+# the plugin must not look for a device (there may be none), and jaxmotor's layout tables are read
+# for the default backend: the CPU, whose entries are set to the GPU's below
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+os.environ.setdefault("JAX_SKIP_CUDA_CONSTRAINTS_CHECK", "1")
+
+import jax  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _results import results_path, write_record  # noqa: E402
+from bench_motor_gradients import CASES, _positive_ints, _power_fn  # noqa: E402
+
+from jaxmotor.motor import langevin  # noqa: E402
+from jaxmotor.store import provenance  # noqa: E402
+
+# An sm_90 device (H100 SXM figures; the H200 is the same chip with more and faster memory). Fusion
+# and kernel emission depend on the compute capability and the launch limits, not on the memory.
+SM90_TARGET = """
+gpu_device_info {
+  threads_per_block_limit: 1024  threads_per_warp: 32  shared_memory_per_block: 49152
+  shared_memory_per_core: 233472  threads_per_core_limit: 2048  core_count: 132  fpus_per_core: 128
+  block_dim_limit_x: 2147483647  block_dim_limit_y: 65535  block_dim_limit_z: 65535
+  memory_bandwidth: 3352320000000  l2_cache_size: 52428800  clock_rate_ghz: 1.98
+  device_memory_size: 84929347584  shared_memory_per_block_optin: 232448
+  cuda_compute_capability { major: 9 }  registers_per_core_limit: 65536  registers_per_block_limit: 65536
+}
+platform_name: "CUDA"
+dnn_version_info { major: 9 minor: 7 }
+runtime_version { major: 12 minor: 8 patch: 0 }
+device_description_str: "NVIDIA H100 80GB HBM3"
+"""
+
+FREE = {"parameter", "get-tuple-element", "tuple", "constant", "bitcast", "opt-barrier", "after-all"}
+_HEADER = re.compile(r"^(?:ENTRY )?%?([\w.\-]+) \(.*\{$")
+_INSTRUCTION = re.compile(r"^\s*(?:ROOT )?%?[\w.\-]+ = .+? ([\w\-]+)\(")
+
+
+def computations(hlo: str) -> tuple[dict[str, list[tuple[str, str]]], str]:
+    """{computation: [(opcode, line), ...]} of an optimized HLO module, and the entry's name."""
+    comps, current, entry = {}, None, None
+    for line in hlo.splitlines():
+        header = _HEADER.match(line)
+        if header:
+            current = header.group(1)
+            comps[current] = []
+            entry = current if line.startswith("ENTRY") else entry
+        elif line.startswith("}"):
+            current = None
+        elif current is not None and (inst := _INSTRUCTION.match(line)):
+            comps[current].append((inst.group(1), line))
+    return comps, entry
+
+
+def launches(comps, name: str) -> int:
+    """Kernels launched by one execution of computation ``name`` (loops times their trip counts)."""
+    total = 0
+    for opcode, line in comps[name]:
+        called = dict(re.findall(r"(body|condition|to_apply)=%?([\w.\-]+)", line))
+        if opcode == "while":
+            trips = re.search(r'"known_trip_count":\{"n":"(\d+)"', line)
+            body = launches(comps, called["body"])
+            total += int(trips.group(1)) * body if trips else body + launches(comps, called["condition"]) + 1
+        elif opcode == "conditional":  # the costlier branch, and the predicate's copy to the host
+            listed = re.search(r"branch_computations=\{([^}]*)\}", line)
+            branches = (re.findall(r"%?([\w.\-]+)", listed.group(1)) if listed else
+                        re.findall(r"(?:true|false)_computation=%?([\w.\-]+)", line))
+            total += max(launches(comps, b) for b in branches) + 1
+        elif opcode == "call":
+            total += launches(comps, called["to_apply"])
+        elif opcode not in FREE:
+            total += 1
+    return total
+
+
+def kernel_count(fn, x0, device) -> int:
+    sharding = jax.sharding.SingleDeviceSharding(device)
+    traced = jax.jit(fn).trace(jax.ShapeDtypeStruct(x0.shape, x0.dtype, sharding=sharding))
+    comps, entry = computations(traced.lower(lowering_platforms=("cuda",)).compile().as_text())
+    return launches(comps, entry)
+
+
+def _plugin_version() -> str | None:
+    for name in ("jax-cuda12-plugin", "jax-cuda13-plugin"):
+        try:
+            return f"{name} {metadata.version(name)}"
+        except metadata.PackageNotFoundError:
+            pass
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--unroll", default=[langevin._UNROLL["gpu"]], type=_positive_ints,
+                        help="Langevin steps per scan iteration (default: jaxmotor's GPU setting)")
+    parser.add_argument("--trajectories", type=int, default=1024)
+    parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    from jax.experimental import topologies
+
+    try:
+        topology = topologies.get_topology_desc(platform="cuda", target_config=SM90_TARGET, topology="1x1x1")
+    except Exception as error:  # noqa: BLE001 -- one line for the user, whatever the plugin raised
+        parser.exit(2, f"gpu_kernels.py: no deviceless XLA:GPU compiler ({type(error).__name__}: {error}); "
+                       'install JAX\'s CUDA plugin: pip install "jax[cuda12]"\n')
+    device = topology.devices[0]
+    backend = jax.default_backend()
+    langevin._SEGMENT.pop(backend, None)  # the GPU layout: no segment checkpoints
+    record = {"benchmark": "kernels launched per call on an sm_90 GPU (deviceless XLA:GPU compile)",
+              "target": "sm_90 (" + SM90_TARGET.split('device_description_str: "')[1].split('"')[0] + " description)",
+              "cuda_plugin_version": _plugin_version(), "trajectories": args.trajectories, "steps": args.steps,
+              **provenance()}
+    for unroll in args.unroll:
+        langevin._UNROLL[backend] = unroll
+        jax.clear_caches()
+        rows = {}
+        for name, case in CASES.items():
+            for harmonics in (False, True):
+                power, x0 = _power_fn(case, harmonics, args.steps, args.trajectories)
+                forward, gradient = (kernel_count(f, x0, device) for f in (power, jax.grad(power)))
+                label = f"{name}_{'harmonic' if harmonics else 'constant'}_load"
+                rows[label] = {"forward_kernels": forward, "gradient_kernels": gradient,
+                               "gradient_over_forward": gradient / forward}
+                print(f"unroll {unroll:3d}  {label:36s} forward {forward:7d}  gradient {gradient:7d}  "
+                      f"ratio {gradient / forward:.2f}", flush=True)
+        record[f"unroll_{unroll}"] = rows
+    out = results_path("motor_gpu_kernels", args.out or str(Path(__file__).parent / "results" / "motor_gpu_kernels.json"))
+    write_record(record, out)
+    print("wrote", out)
+
+
+if __name__ == "__main__":
+    main()
