@@ -15,7 +15,8 @@
 (b) backward-pass memory: XLA's compiled ``memory_analysis()`` (temporary buffers) of the forward
     and of the gradient function, for 10⁴ and 10⁵ steps. Each noise block of ``chunk`` steps is
     checkpointed (its residual: the carry and the noise filter's tail of 2·half_width white samples
-    per trajectory), with checkpointed 64-step segments inside: the backward memory is one block's
+    per trajectory), with checkpointed 64-step segments inside (CPU) and every step a checkpoint
+    (its residual: the step's inputs): the backward memory is one block's
     working set plus (carry + tail) per block — constant in the steps for white noise, growing by the
     tail per block for colored noise.
 (c) part 3 of the design issue: maximize the output power over a constant load from 3 random starts

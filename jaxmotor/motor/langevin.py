@@ -202,9 +202,9 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         # each step a checkpoint: the backward pass keeps only the steps' inputs (θ, θ̇, A and the
         # accumulators) and evaluates a step's few operations again in its reverse sweep. Kept, the
         # intermediates (trig values, masks, partial forces) are a dozen arrays per step, written by
-        # as many kernels on a GPU, each fusing the unrolled steps again (XLA:GPU, sm_90, white
-        # noise, θ-dependent load: 83k -> 63k kernels per gradient). Inside a segment checkpoint its
-        # policy still keeps cos θ, sin θ.
+        # as many kernels on a GPU, each fusing the unrolled steps again (benchmarks/gpu_kernels.py:
+        # 22-39 % fewer kernels per gradient). Inside a segment checkpoint its policy still keeps
+        # cos θ, sin θ (without that policy the CPU gradient of a θ-dependent load takes 2-2.4x longer).
         (theta, v, A0, acc), B_new = jax.lax.scan(jax.checkpoint(step, prevent_cse=False), (theta, v, A0, acc),
                                                   (k, xi, old), unroll=unroll)
         return theta, v, A0, (jnp.concatenate([buf[n:], B_new]) if p.leads else buf), acc
