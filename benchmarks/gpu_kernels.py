@@ -14,7 +14,9 @@ Why count: a motor step is a few elementwise operations on 10³ trajectories, so
 kernel costs mostly its launch and the time scales with the number of kernels (H200: backward host
 time 148 ms of 171 ms for white noise and a θ-dependent load). The counts are exact and
 reproducible where timings need the machine; the timings themselves are in
-benchmarks/results/motor_gradients_gpu_*.json. Writes benchmarks/results/motor_gpu_kernels.json.
+benchmarks/results/motor_gradients_gpu_*.json. Also records the compiled GPU temporaries of the
+gradient for 10⁴ and 10⁵ steps (128 trajectories, as part (b) of bench_motor_gradients.py). Writes
+benchmarks/results/motor_gpu_kernels.json.
 """
 
 from __future__ import annotations
@@ -99,11 +101,30 @@ def launches(comps, name: str) -> int:
     return total
 
 
-def kernel_count(fn, x0, device) -> int:
+def gpu_compile(fn, x0, device):
+    """``jax.jit(fn)`` compiled for the (deviceless) GPU ``device`` at an argument like ``x0``."""
     sharding = jax.sharding.SingleDeviceSharding(device)
     traced = jax.jit(fn).trace(jax.ShapeDtypeStruct(x0.shape, x0.dtype, sharding=sharding))
-    comps, entry = computations(traced.lower(lowering_platforms=("cuda",)).compile().as_text())
+    return traced.lower(lowering_platforms=("cuda",)).compile()
+
+
+def kernel_count(compiled) -> int:
+    comps, entry = computations(compiled.as_text())
     return launches(comps, entry)
+
+
+def backward_memory(device, trajectories=128):
+    """GPU temporaries of the gradient (θ-dependent load), as part (b) of bench_motor_gradients.py."""
+    out = {}
+    for name, case in CASES.items():
+        for steps in (10_000, 100_000):
+            power, x0 = _power_fn(case, True, steps, trajectories)
+            temp = {label: gpu_compile(f, x0, device).memory_analysis().temp_size_in_bytes
+                    for label, f in (("forward_temp_bytes", power), ("gradient_temp_bytes", jax.grad(power)))}
+            out[f"{name}_{steps}_steps"] = {"steps": steps, "trajectories": trajectories, **temp}
+            print(f"memory {name} {steps} steps: forward {temp['forward_temp_bytes'] / 1e6:.1f} MB, "
+                  f"gradient {temp['gradient_temp_bytes'] / 1e6:.1f} MB", flush=True)
+    return out
 
 
 def _plugin_version() -> str | None:
@@ -144,13 +165,16 @@ def main():
         for name, case in CASES.items():
             for harmonics in (False, True):
                 power, x0 = _power_fn(case, harmonics, args.steps, args.trajectories)
-                forward, gradient = (kernel_count(f, x0, device) for f in (power, jax.grad(power)))
+                forward, gradient = (kernel_count(gpu_compile(f, x0, device)) for f in (power, jax.grad(power)))
                 label = f"{name}_{'harmonic' if harmonics else 'constant'}_load"
                 rows[label] = {"forward_kernels": forward, "gradient_kernels": gradient,
                                "gradient_over_forward": gradient / forward}
                 print(f"unroll {unroll:3d}  {label:36s} forward {forward:7d}  gradient {gradient:7d}  "
                       f"ratio {gradient / forward:.2f}", flush=True)
         record[f"unroll_{unroll}"] = rows
+    langevin._UNROLL[backend] = langevin._UNROLL["gpu"]
+    jax.clear_caches()
+    record["backward_memory"] = backward_memory(device)
     out = results_path("motor_gpu_kernels", args.out or str(Path(__file__).parent / "results" / "motor_gpu_kernels.json"))
     write_record(record, out)
     print("wrote", out)
