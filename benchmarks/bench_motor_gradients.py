@@ -16,9 +16,9 @@
     and of the gradient function, for 10⁴ and 10⁵ steps. Each noise block of ``chunk`` steps is
     checkpointed (its residual: the carry and the noise filter's tail of 2·half_width white samples
     per trajectory), with checkpointed 64-step segments inside (CPU) and every step a checkpoint
-    (its residual: the step's inputs): the backward memory is one block's
-    working set plus (carry + tail) per block — constant in the steps for white noise, growing by the
-    tail per block for colored noise.
+    (its residual: the step's inputs): the backward memory is one block's working set plus
+    (carry + tail) per block — constant in the steps for white noise, growing by the tail per block
+    for colored noise.
 (c) part 3 of the design issue: maximize the output power over a constant load from 3 random starts
     (white noise, T = 0.01, with and without leads, L-BFGS as in tests/motor/test_design.py): time
     per optimizer step (value_and_grad) and total wall time to converge (|∇| < 1e-9), F*, P*, η
