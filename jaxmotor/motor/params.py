@@ -166,7 +166,10 @@ class MotorParams(eqx.Module):
             n = max(jnp.shape(c)[-1] for c in coefficients if c is not None)
             for c, trig in zip(coefficients, harmonic_cos_sin(theta, n)):
                 if c is not None:
-                    force = force + jnp.sum(jnp.asarray(c) * trig[: jnp.shape(c)[-1]])
+                    # term by term, not jnp.sum: on a GPU a reduction ends the kernel that fuses the
+                    # Langevin steps (3x the kernels of a forward run, 2x of a gradient)
+                    for k in range(jnp.shape(c)[-1]):
+                        force = force + jnp.asarray(c)[..., k] * trig[k]
         if self.load_fn is not None:
             force = force + self.load_fn(theta)
         return force

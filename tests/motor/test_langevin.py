@@ -187,3 +187,57 @@ def test_checkpoint_layout_and_unrolling_change_neither_results_nor_gradients(ta
         assert value == pytest.approx(outputs[0][0], abs=1e-15)
         np.testing.assert_allclose(series, outputs[0][1], atol=1e-13)
         assert grad == pytest.approx(outputs[0][2], rel=1e-12)
+
+
+def _step_scan_primitives(jaxpr) -> set[str]:
+    """Primitives in the bodies of the innermost scans (the Langevin step scans and, in a gradient,
+    their linearized and transposed versions) of a jaxpr, at any depth."""
+    found = set()
+
+    def subjaxprs(eqn):
+        for value in eqn.params.values():
+            for item in value if isinstance(value, (tuple, list)) else (value,):
+                if isinstance(item, jax.extend.core.ClosedJaxpr):
+                    yield item.jaxpr
+                elif isinstance(item, jax.extend.core.Jaxpr):
+                    yield item
+
+    def names(jx):
+        return {e.primitive.name for e in jx.eqns} | {n for e in jx.eqns for sub in subjaxprs(e) for n in names(sub)}
+
+    def visit(jx):
+        for eqn in jx.eqns:
+            for sub in subjaxprs(eqn):
+                inner = names(sub)
+                if eqn.primitive.name == "scan" and "scan" not in inner:
+                    found.update(inner)
+                else:
+                    visit(sub)
+
+    visit(jaxpr)
+    return found
+
+
+@pytest.mark.parametrize("tau", [None, 2.0], ids=["infinite-LL", "leads"])
+def test_step_scans_have_no_reductions_forward_or_backward(tau):
+    """On a GPU a reduction ends the kernel that fuses the unrolled Langevin steps (3x the kernels of
+    a forward run with a θ-dependent load when its Fourier sum was a jnp.sum; one reduction per
+    parameter and step in the backward pass when the trajectories shared the parameters): the steps,
+    their linearization and their transpose must stay elementwise across the trajectories."""
+    from jaxmotor.motor import noise_plan
+
+    def params(x):
+        return MotorParams(F_load=x[0], K=x[1], temperature=x[2], tau=tau, noise="white" if tau is None else "paper",
+                           load_cos=x[3:5], load_sin=x[5:7])
+
+    x0 = jnp.array([0.05, 0.5, 0.1, 0.01, 0.02, 0.01, 0.0])
+    plan = noise_plan(params(x0), 0.05)
+
+    def power(x):
+        return simulate(params(x), jax.random.key(0), dt=0.05, time=30.0, trajectories=4, burn_in=10.0,
+                        plan=plan).power_out
+
+    for fn in (power, jax.grad(power)):
+        primitives = _step_scan_primitives(jax.make_jaxpr(fn)(x0).jaxpr)
+        assert {"sin", "cos", "mul"} <= primitives  # the step scans were found
+        assert not {p for p in primitives if p.startswith(("reduce_", "argmax", "argmin", "cumsum"))}, primitives
