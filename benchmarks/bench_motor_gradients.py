@@ -1,7 +1,7 @@
 """Cost of pathwise gradients through the motor ensemble, and of the design optimization.
 
     python benchmarks/bench_motor_gradients.py [--trajectories 128] [--repeats 3]
-                                               [--parts gradient,memory,design] [--unroll 1,8]
+                                               [--parts gradient,memory,design] [--unroll 1,8] [--merge]
 
 (a) gradient versus forward run: ``jax.grad`` of the ensemble-mean output power with respect to all
     scalar parameters (F_load, V, K, I, T; and a₁, b₁ for the θ-dependent load), against the forward
@@ -24,7 +24,8 @@
     per optimizer step (value_and_grad) and total wall time to converge (|∇| < 1e-9), F*, P*, η
     against V/4π, Eq. 41 and 1/2.
 Writes benchmarks/results/motor_gradients_cpu.json (or _<backend>) with the machine and versions,
-after each part (a run stopped by a time limit keeps the parts it finished).
+after each part (a run stopped by a time limit keeps the parts it finished); with ``--merge`` the
+parts of an existing file that this run does not measure are kept.
 """
 
 from __future__ import annotations
@@ -210,11 +211,17 @@ def main():
     parser.add_argument("--parts", default=list(PARTS), type=_parts,
                         help=f"comma-separated parts to run, in this order (default: {','.join(PARTS)})")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other parts of an existing results file (their runs listed in created_runs)")
     args = parser.parse_args()
     record = {"benchmark": "pathwise gradients through the motor ensemble and design optimization",
               "dt": DT, "dtype": "float64", "cpu_count": os.cpu_count(), "trajectories": args.trajectories,
               "optax_version": optax.__version__, **provenance()}
     out = results_path("motor_gradients", args.out)
+    if args.merge and out.exists():
+        previous = json.loads(out.read_text())
+        runs = previous.get("created_runs", [previous.get("created")])
+        record = {**previous, **record, "created_runs": runs + [record["created"]]}
     for part in args.parts:  # the record is written after each part: a stopped run keeps the finished ones
         if part == "gradient":
             default = langevin._UNROLL.get(jax.default_backend(), 1)
