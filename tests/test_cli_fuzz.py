@@ -44,14 +44,22 @@ def _run(argv, capsys):
        value=st.one_of(st.sampled_from(BAD_NUMBERS), st.text(max_size=8)))
 @example(base=BASES[0], flag="--S", value="1e400")  # once overflowed while formatting the memory estimate
 @example(base=BASES[0], flag="--omega-min", value="\r0")  # a carriage return once split the error line
+@example(base=BASES[0], flag="--L", value="²")  # a digit to str.isdigit, not to int
 def test_pump_commands_with_one_mutated_flag_exit_0_or_2(base, flag, value, capsys, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("fuzz"))
     argv = [*base, flag, value]
     if base[1] == "sweep":
         argv += ["--out", out]
-    if flag == "--L" and value.strip().lstrip("+").isdigit() and 6 <= int(value) <= 14:
+    if flag == "--L" and 6 <= _as_int(value, default=0) <= 14:
         argv += ["--N", "1"]  # keep accidental valid sizes cheap
     _run(argv, capsys)
+
+
+def _as_int(text: str, default: int) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return default
 
 
 CONFIG_VALUES = st.one_of(
