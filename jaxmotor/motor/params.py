@@ -168,8 +168,9 @@ class MotorParams(eqx.Module):
                 if c is not None:
                     # term by term, not jnp.sum: on a GPU a reduction ends the kernel that fuses the
                     # Langevin steps (3x the kernels of a forward run, 2x of a gradient)
-                    for k in range(jnp.shape(c)[-1]):
-                        force = force + jnp.asarray(c)[..., k] * trig[k]
+                    c = jnp.asarray(c)
+                    for k in range(c.shape[-1]):
+                        force = force + c[..., k] * trig[k]
         if self.load_fn is not None:
             force = force + self.load_fn(theta)
         return force
