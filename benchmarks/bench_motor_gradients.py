@@ -189,6 +189,12 @@ def _positive_ints(text: str) -> list[int]:
     return values
 
 
+def _positive_int(text: str) -> int:
+    """One integer >= 1 (a bad value: one-line argparse error, exit 2)."""
+    [value] = _positive_ints(text)
+    return value
+
+
 PARTS = ("gradient", "memory", "design")
 
 
@@ -202,10 +208,10 @@ def _parts(text: str) -> list[str]:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trajectories", type=int, default=128)
+    parser.add_argument("--trajectories", type=_positive_int, default=128)
     parser.add_argument("--gradient-ensembles", default=[128, 1024], type=_positive_ints,
                         help="trajectory counts at which (a) is measured (small ensembles: per-step overhead)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=_positive_int, default=3)
     parser.add_argument("--unroll", default=None, type=_positive_ints,
                         help="measure (a) for these Langevin steps per scan iteration (default: the backend's)")
     parser.add_argument("--parts", default=list(PARTS), type=_parts,

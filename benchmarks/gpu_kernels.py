@@ -39,7 +39,7 @@ import jax  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import results_path, write_record  # noqa: E402
-from bench_motor_gradients import CASES, _positive_ints, _power_fn  # noqa: E402
+from bench_motor_gradients import CASES, _positive_int, _positive_ints, _power_fn  # noqa: E402
 
 from jaxmotor.motor import langevin  # noqa: E402
 from jaxmotor.store import provenance  # noqa: E402
@@ -137,8 +137,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--unroll", default=[langevin._UNROLL["gpu"]], type=_positive_ints,
                         help="Langevin steps per scan iteration (default: jaxmotor's GPU setting)")
-    parser.add_argument("--trajectories", type=int, default=1024)
-    parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--trajectories", type=_positive_int, default=1024)
+    parser.add_argument("--steps", type=_positive_int, default=10_000)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "motor_gpu_kernels.json"))
     args = parser.parse_args()
     from jax.experimental import topologies
