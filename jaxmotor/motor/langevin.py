@@ -162,41 +162,44 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
 
     def step(carry, inputs):
         theta, v, A0, acc = carry
-        k, xi_int, B_old = inputs
+        flags, xi_int, B_old = inputs
         xi = xi_int / dt
-        A1 = r * B_old if p.leads else jnp.zeros_like(v)
+        # the memory friction 2γ₀A; without leads A ≡ 0 is neither carried nor added (a carried zero
+        # was a scalar copy per scan iteration, forward and back: a kernel each on a GPU)
+        A1 = r * B_old if p.leads else None
+        memory0, memory1 = (2 * g0 * A0, 2 * g0 * A1) if p.leads else (0.0, 0.0)
         F0 = p.load(theta)
-        G0 = bias - F0 - 2 * g0 * A0 + xi
-        G1 = bias - F0 - 2 * g0 * A1 + xi
+        G0 = bias - F0 - memory0 + xi
+        G1 = bias - F0 - memory1 + xi
         F1 = F0
         if p.theta_dependent_load:  # predictor: the load held at F(θ_k) over the step
             v_pred = decay * v + dt / inertia * (phi1 * G0 + phi2 * (G1 - G0))
             F1 = p.load(theta + 0.5 * dt * (v + v_pred))
-            G1 = bias - F1 - 2 * g0 * A1 + xi
+            G1 = bias - F1 - memory1 + xi
         v1 = decay * v + dt / inertia * (phi1 * G0 + phi2 * (G1 - G0))
         dtheta = 0.5 * dt * (v + v1)
         dtheta_exact = dt * phi1 * v + dt**2 / inertia * (phi2 * G0 + phi3 * (G1 - G0))
-        friction = g0 * dtheta_exact / dt + g0 * (A0 + A1)
+        friction = g0 * dtheta_exact / dt + (g0 * (A0 + A1) if p.leads else 0.0)
         # the bias (and a constant load) do the work force × Σ Δθ: only the rest is accumulated
         works = {"theta": dtheta, "v2": 0.5 * dt * (v**2 + v1**2), "friction": friction * dtheta,
                  "noise": xi * dtheta}
         if p.theta_dependent_load:
             works["load"] = 0.5 * (F0 + F1) * dtheta
-        active = k < steps
-        window = active & (k >= burn)
+        active, window, first = flags  # k < steps (not padding), in the averaging window, k == burn
         acc = {**{name: acc[name] + jnp.where(window, w, 0.0) for name, w in works.items()},
-               "v_start": jnp.where(k == burn, v, acc["v_start"])}
-        B_new = jnp.where(active, v1 + A1, B_old) if p.leads else None
-        theta, v, A0 = (jnp.where(active, a, b) for a, b in ((theta + dtheta, theta), (v1, v), (A1, A0)))
+               "v_start": jnp.where(first, v, acc["v_start"])}
+        B_new = v1 + A1 if p.leads else None  # unmasked: a padding step's entry is read by no active step
+        theta, v = jnp.where(active, theta + dtheta, theta), jnp.where(active, v1, v)
+        A0 = jnp.where(active, A1, A0) if p.leads else None
         return (theta, v, A0, acc), B_new
 
-    def steps_of(carry, k, xi):
+    def steps_of(carry, flags, xi):
         """A run of at most one round trip of steps. The memory buffer is kept in the order the steps
         visit it (step k reads B from step k + 1 - m and writes B_k+1 in its place), so the run takes
-        its first len(k) entries as scan inputs and appends their successors: no dynamic indexing,
+        its first len(xi) entries as scan inputs and appends their successors: no dynamic indexing,
         and the backward pass moves scalars, not the buffer, per step."""
         theta, v, A0, buf, acc = carry
-        n = k.shape[0]
+        n = xi.shape[0]
         old = buf[:n] if p.leads else None
         unroll = _UNROLL.get(jax.default_backend(), 1)
         # each step a checkpoint: the backward pass keeps only the steps' inputs (θ, θ̇, A and the
@@ -206,7 +209,7 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         # 22-39 % fewer kernels per gradient). Inside a segment checkpoint its policy still keeps
         # cos θ, sin θ (without that policy the CPU gradient of a θ-dependent load takes 2-2.4x longer).
         (theta, v, A0, acc), B_new = jax.lax.scan(jax.checkpoint(step, prevent_cse=False), (theta, v, A0, acc),
-                                                  (k, xi, old), unroll=unroll)
+                                                  (flags, xi, old), unroll=unroll)
         return theta, v, A0, (jnp.concatenate([buf[n:], B_new]) if p.leads else buf), acc
 
     def segment(carry, inputs):
@@ -215,7 +218,7 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
     def record(carry, inputs):
         # checkpointed segments (see _SEGMENT): the backward pass recomputes one segment at a time;
         # with leads a segment is at most one round trip (steps_of)
-        k, xi = inputs
+        flags, xi = inputs
         checkpoint = segment_steps()
         size = min(checkpoint or every, m) if p.leads else checkpoint
         n = every // size * size if size else 0
@@ -223,9 +226,9 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
             # prevent_cse=False: inside a scan XLA cannot merge the recomputation with the forward pass
             # anyway (JAX's advice for checkpoints in scans), and the barriers only cost fusion
             kept = jax.checkpoint(segment, policy=_KEEP_TRIG, prevent_cse=False) if checkpoint else segment
-            carry, _ = jax.lax.scan(kept, carry, (k[:n].reshape(-1, size), xi[:n].reshape(-1, size)))
+            carry, _ = jax.lax.scan(kept, carry, jax.tree.map(lambda x: x[:n].reshape(-1, size), (flags, xi)))
         if n < every:
-            carry = steps_of(carry, k[n:], xi[n:])
+            carry = steps_of(carry, *jax.tree.map(lambda x: x[n:], (flags, xi)))
         return carry, (carry[0], carry[1])
 
     per_record = plan.chunk // every
@@ -237,7 +240,10 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         carry, tail = state
         xi, tail = noise_block(generator, key, b, tail, plan)
         k = b * plan.chunk + jnp.arange(plan.chunk)
-        inputs = (k.reshape(per_record, every), xi.reshape(per_record, every))
+        # the steps' flags, computed here for the block: inside the step loops the comparisons of a step
+        # index were one more small kernel per iteration on a GPU (benchmarks/gpu_kernels.py)
+        flags = tuple(f.reshape(per_record, every) for f in (k < steps, (k >= burn) & (k < steps), k == burn))
+        inputs = (flags, xi.reshape(per_record, every))
         carry, series = jax.lax.scan(record, carry, inputs)
         return (carry, tail), series
 
@@ -252,7 +258,7 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
     if p.theta_dependent_load:
         acc["load"] = zero
     buf = jnp.zeros(m).at[-1].set(v0) if p.leads else jnp.zeros(1)  # B_0 = v(0), read by step m - 1; at rest before
-    carry = (zero, zero + v0, zero, buf, acc)
+    carry = (zero, zero + v0, zero if p.leads else None, buf, acc)
     (carry, _), (theta_series, velocity_series) = jax.lax.scan(
         block, (carry, initial_tail(key, plan)), jnp.arange(blocks))
     acc = carry[4]

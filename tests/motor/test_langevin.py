@@ -219,11 +219,12 @@ def _step_scan_primitives(jaxpr) -> set[str]:
 
 
 @pytest.mark.parametrize("tau", [None, 2.0], ids=["infinite-LL", "leads"])
-def test_step_scans_have_no_reductions_forward_or_backward(tau):
+def test_step_scans_have_no_reductions_or_index_comparisons(tau):
     """On a GPU a reduction ends the kernel that fuses the unrolled Langevin steps (3x the kernels of
     a forward run with a θ-dependent load when its Fourier sum was a jnp.sum; one reduction per
     parameter and step in the backward pass when the trajectories shared the parameters): the steps,
-    their linearization and their transpose must stay elementwise across the trajectories."""
+    their linearization and their transpose must stay elementwise across the trajectories, and take
+    their per-step flags as inputs."""
     from jaxmotor.motor import noise_plan
 
     def params(x):
@@ -241,3 +242,6 @@ def test_step_scans_have_no_reductions_forward_or_backward(tau):
         primitives = _step_scan_primitives(jax.make_jaxpr(fn)(x0).jaxpr)
         assert {"sin", "cos", "mul"} <= primitives  # the step scans were found
         assert not {p for p in primitives if p.startswith(("reduce_", "argmax", "argmin", "cumsum"))}, primitives
+        # the steps' flags (running, in the averaging window, first of it) arrive as inputs: compared
+        # from a step index inside the loop, they were one more small kernel per iteration on a GPU
+        assert not primitives & {"lt", "le", "gt", "ge", "eq", "ne"}, primitives
