@@ -201,7 +201,7 @@ PARTS = ("gradient", "memory", "design")
 def _parts(text: str) -> list[str]:
     """``"design,gradient"`` -> ["design", "gradient"]; an unknown part is a one-line argparse error."""
     parts = text.split(",")
-    if not parts or any(p not in PARTS for p in parts):
+    if any(p not in PARTS for p in parts):
         raise ValueError(text)
     return parts
 

@@ -242,7 +242,8 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         k = b * plan.chunk + jnp.arange(plan.chunk)
         # the steps' flags, computed here for the block: inside the step loops the comparisons of a step
         # index were one more small kernel per iteration on a GPU (benchmarks/gpu_kernels.py)
-        flags = tuple(f.reshape(per_record, every) for f in (k < steps, (k >= burn) & (k < steps), k == burn))
+        active = k < steps
+        flags = tuple(f.reshape(per_record, every) for f in (active, active & (k >= burn), k == burn))
         inputs = (flags, xi.reshape(per_record, every))
         carry, series = jax.lax.scan(record, carry, inputs)
         return (carry, tail), series
