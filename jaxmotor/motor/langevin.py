@@ -159,22 +159,27 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
     decay = jnp.exp(z)
     phi1, phi2, phi3 = phi_functions(z)
     r, bias, inertia = p.reflection, p.bias_force, p.inertia
+    load = p.load_function()  # its coefficients taken apart here, outside the step loops
+    # white noise: the step scales unit normals by the amplitude √c₀ itself, so that a gradient needs
+    # no cotangent per step of the noise (stored by one more kernel per iteration on a GPU) but only
+    # the amplitude's, accumulated like a parameter's; colored noise enters filtered (noise_block)
+    amplitude, block_generator = (generator, 1.0) if plan.half_width == 0 else (None, generator)
 
     def step(carry, inputs):
         theta, v, A0, acc = carry
         flags, xi_int, B_old = inputs
-        xi = xi_int / dt
+        xi = xi_int / dt if amplitude is None else amplitude * xi_int / dt
         # the memory friction 2γ₀A; without leads A ≡ 0 is neither carried nor added (a carried zero
         # was a scalar copy per scan iteration, forward and back: a kernel each on a GPU)
         A1 = r * B_old if p.leads else None
         memory0, memory1 = (2 * g0 * A0, 2 * g0 * A1) if p.leads else (0.0, 0.0)
-        F0 = p.load(theta)
+        F0 = load(theta)
         G0 = bias - F0 - memory0 + xi
         G1 = bias - F0 - memory1 + xi
         F1 = F0
         if p.theta_dependent_load:  # predictor: the load held at F(θ_k) over the step
             v_pred = decay * v + dt / inertia * (phi1 * G0 + phi2 * (G1 - G0))
-            F1 = p.load(theta + 0.5 * dt * (v + v_pred))
+            F1 = load(theta + 0.5 * dt * (v + v_pred))
             G1 = bias - F1 - memory1 + xi
         v1 = decay * v + dt / inertia * (phi1 * G0 + phi2 * (G1 - G0))
         dtheta = 0.5 * dt * (v + v1)
@@ -202,14 +207,24 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
         n = xi.shape[0]
         old = buf[:n] if p.leads else None
         unroll = _UNROLL.get(jax.default_backend(), 1)
-        # each step a checkpoint: the backward pass keeps only the steps' inputs (θ, θ̇, A and the
-        # accumulators) and evaluates a step's few operations again in its reverse sweep. Kept, the
+        # checkpoints of a few steps: the backward pass keeps only their inputs (θ, θ̇, A and the
+        # accumulators) and evaluates the steps' few operations again in its reverse sweep. Kept, the
         # intermediates (trig values, masks, partial forces) are a dozen arrays per step, written by
-        # as many kernels on a GPU, each fusing the unrolled steps again (benchmarks/gpu_kernels.py:
-        # 22-39 % fewer kernels per gradient). Inside a segment checkpoint its policy still keeps
-        # cos θ, sin θ (without that policy the CPU gradient of a θ-dependent load takes 2-2.4x longer).
-        (theta, v, A0, acc), B_new = jax.lax.scan(jax.checkpoint(step, prevent_cse=False), (theta, v, A0, acc),
-                                                  (flags, xi, old), unroll=unroll)
+        # as many kernels on a GPU, each fusing the unrolled steps again (benchmarks/gpu_kernels.py).
+        # Without leads one checkpoint holds the ``unroll`` steps of an iteration, so the state is
+        # kept once per iteration (per step: two more copies and writes per iteration); with leads
+        # one step, as the forward run's buffer writes fuse only so. Inside a segment checkpoint its
+        # policy still keeps cos θ, sin θ (without it the CPU gradient of a θ-dependent load takes
+        # 2-2.4x longer).
+        size = 1 if p.leads else unroll  # steps per checkpoint
+        whole = n // size * size
+        inputs = (flags, xi, old)
+        steps = jax.checkpoint(partial(jax.lax.scan, step, unroll=True) if size > 1 else step, prevent_cse=False)
+        grouped = jax.tree.map(lambda x: x[:whole].reshape((-1, size) + x.shape[1:]), inputs) if size > 1 else inputs
+        carry, B_new = jax.lax.scan(steps, (theta, v, A0, acc), grouped, unroll=unroll // size)
+        if whole < n:  # a shorter last group (only without leads: no buffer)
+            carry, _ = steps(carry, jax.tree.map(lambda x: x[whole:], inputs))
+        theta, v, A0, acc = carry
         return theta, v, A0, (jnp.concatenate([buf[n:], B_new]) if p.leads else buf), acc
 
     def segment(carry, inputs):
@@ -238,7 +253,7 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
     @partial(jax.checkpoint, prevent_cse=False)
     def advance(state, b):
         carry, tail = state
-        xi, tail = noise_block(generator, key, b, tail, plan)
+        xi, tail = noise_block(block_generator, key, b, tail, plan)
         k = b * plan.chunk + jnp.arange(plan.chunk)
         # the steps' flags, computed here for the block: inside the step loops the comparisons of a step
         # index were one more small kernel per iteration on a GPU (benchmarks/gpu_kernels.py)
@@ -276,15 +291,19 @@ def _error(samples: Float[Array, "*b n"]) -> Float[Array, "*b"]:
 def _ensemble(flat: MotorParams, keys, *, dt, steps, burn, every, plan, v0, recording, progress):
     def point(p):
         generator = noise_filter(p, dt, plan)
-        # per-trajectory copies of the parameters: inside the step scans they are then batched like
-        # the state, so the backward pass accumulates their cotangents elementwise and sums them over
-        # the trajectories once, after the scans (shared, they are summed over the trajectories at
-        # every step: one reduction per parameter and step, a kernel each on a GPU)
+        # per-trajectory copies of the parameters (and of a white-noise amplitude, which the step
+        # applies): inside the step scans they are then batched like the state, so the backward pass
+        # accumulates their cotangents elementwise and sums them over the trajectories once, after
+        # the scans (shared, they are summed over the trajectories at every step: one reduction per
+        # parameter and step, a kernel each on a GPU)
         arrays, static = eqx.partition(p, eqx.is_array)
-        copies = jax.tree.map(lambda x: jnp.broadcast_to(x, keys.shape[:1] + x.shape), arrays)
+        white = plan.half_width == 0
+        copies = jax.tree.map(lambda x: jnp.broadcast_to(x, keys.shape[:1] + x.shape),
+                              (arrays, generator) if white else arrays)
 
         def run(copy, key):
-            return _trajectory(eqx.combine(copy, static), generator, key, dt=dt, steps=steps, burn=burn,
+            arrays, noise_generator = copy if white else (copy, generator)
+            return _trajectory(eqx.combine(arrays, static), noise_generator, key, dt=dt, steps=steps, burn=burn,
                                every=every, plan=plan, v0=v0, progress=progress)
 
         acc, v_end, theta_series, velocity_series = jax.vmap(run)(copies, keys)

@@ -160,19 +160,34 @@ class MotorParams(eqx.Module):
 
     def load(self, theta: Float[ArrayLike, ""]) -> Float[Array, ""]:
         """The load force F(θ) of one parameter point (scalar fields; θ a scalar)."""
-        force = jnp.asarray(self.F_load, dtype=float)
-        coefficients = [getattr(self, name) for name in ("load_cos", "load_sin")]
-        if any(c is not None for c in coefficients):
-            n = max(jnp.shape(c)[-1] for c in coefficients if c is not None)
-            for c, trig in zip(coefficients, harmonic_cos_sin(theta, n)):
-                if c is not None:
+        return self.load_function()(theta)
+
+    def load_function(self) -> Callable[[Array], Array]:
+        """F(θ) as a function of θ, with the Fourier coefficients taken apart here, once, into one
+        scalar per term. Called outside a loop over steps, the loop then sees scalar coefficients:
+        a gradient accumulates their cotangents like the other parameters' (a coefficient vector
+        indexed inside the loop needs a cotangent of another shape, an extra kernel per iteration
+        on a GPU, benchmarks/gpu_kernels.py)."""
+        force0 = jnp.asarray(self.F_load, dtype=float)
+        terms = []  # [cos terms, sin terms]
+        for c in (self.load_cos, self.load_sin):
+            c = None if c is None else jnp.asarray(c)
+            terms.append([] if c is None else [c[..., k] for k in range(c.shape[-1])])
+        n = max(len(t) for t in terms)
+        load_fn = self.load_fn
+
+        def force(theta):
+            total = force0
+            if n:
+                for coefficients, trig in zip(terms, harmonic_cos_sin(theta, n)):
                     # term by term, not jnp.sum: on a GPU a reduction ends the kernel that fuses the
                     # Langevin steps (3x the kernels of a forward run, 2x of a gradient)
-                    c = jnp.asarray(c)
-                    for k in range(c.shape[-1]):
-                        force = force + c[..., k] * trig[k]
-        if self.load_fn is not None:
-            force = force + self.load_fn(theta)
+                    for k, c in enumerate(coefficients):
+                        total = total + c * trig[k]
+            if load_fn is not None:
+                total = total + load_fn(theta)
+            return total
+
         return force
 
     def flatten(self) -> "MotorParams":
