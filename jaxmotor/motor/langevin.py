@@ -163,7 +163,7 @@ def _trajectory(p: MotorParams, generator, key, *, dt, steps, burn, every, plan:
     # white noise: the step scales unit normals by the amplitude √c₀ itself, so that a gradient needs
     # no cotangent per step of the noise (stored by one more kernel per iteration on a GPU) but only
     # the amplitude's, accumulated like a parameter's; colored noise enters filtered (noise_block)
-    amplitude, block_generator = (generator, 1.0) if plan.half_width == 0 else (None, generator)
+    amplitude, block_generator = (generator, 1.0) if plan.white else (None, generator)
 
     def step(carry, inputs):
         theta, v, A0, acc = carry
@@ -297,12 +297,11 @@ def _ensemble(flat: MotorParams, keys, *, dt, steps, burn, every, plan, v0, reco
         # the scans (shared, they are summed over the trajectories at every step: one reduction per
         # parameter and step, a kernel each on a GPU)
         arrays, static = eqx.partition(p, eqx.is_array)
-        white = plan.half_width == 0
         copies = jax.tree.map(lambda x: jnp.broadcast_to(x, keys.shape[:1] + x.shape),
-                              (arrays, generator) if white else arrays)
+                              (arrays, generator) if plan.white else arrays)
 
         def run(copy, key):
-            arrays, noise_generator = copy if white else (copy, generator)
+            arrays, noise_generator = copy if plan.white else (copy, generator)
             return _trajectory(eqx.combine(arrays, static), noise_generator, key, dt=dt, steps=steps, burn=burn,
                                every=every, plan=plan, v0=v0, progress=progress)
 

@@ -61,6 +61,11 @@ class NoisePlan(NamedTuple):
     fft: int
     aliases: int = 0
 
+    @property
+    def white(self) -> bool:
+        """I.i.d. steps (no filter): Ξ_k = √c₀ × a unit normal."""
+        return self.half_width == 0
+
 
 def steps_per_round_trip(tau: float | None, dt: float) -> int:
     """m = τ/dt, checking that τ is a multiple of dt (the memory buffer holds exactly one τ)."""
@@ -183,7 +188,7 @@ def step_variance(params: MotorParams, dt: float) -> Float[Array, ""]:
 def noise_filter(params: MotorParams, dt: float, plan: NoisePlan) -> Float[Array, "..."]:
     """The generator of one parameter point: the rfft (length fft/2+1) of the moving-average filter
     g_{-w..w} zero-padded to the block length, or, with ``half_width == 0``, the scalar √c_0."""
-    if plan.half_width == 0:
+    if plan.white:
         return _safe_sqrt(step_variance(params, dt))
     w, M = plan.half_width, plan.circulant
     g = jnp.fft.irfft(_safe_sqrt(discrete_spectrum(params, dt, plan)), M)
@@ -203,7 +208,7 @@ def noise_block(generator: Array, key: PRNGKeyArray, block: Array, tail: Array, 
     ``chunk`` outputs. Returns (Ξ (chunk,), tail (2·half_width,)).
     """
     white = jax.random.normal(jax.random.fold_in(key, block + 1), (plan.chunk,))
-    if plan.half_width == 0:
+    if plan.white:
         return generator * white, tail
     sequence = jnp.concatenate([tail, white])
     filtered = jnp.fft.irfft(jnp.fft.rfft(sequence) * generator, plan.fft)
