@@ -15,4 +15,4 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__  # noqa: E402
