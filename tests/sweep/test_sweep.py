@@ -15,11 +15,14 @@ from jaxmotor.sweep.spec import axis_values
 
 
 def test_axis_forms_give_the_expected_values():
-    np.testing.assert_allclose(axis_values("w", {"start": 0.1, "stop": 0.5, "step": 0.1})["w"], [0.1, 0.2, 0.3, 0.4, 0.5])
+    stepped = axis_values("w", {"start": 0.1, "stop": 0.5, "step": 0.1})
+    np.testing.assert_allclose(stepped["w"], [0.1, 0.2, 0.3, 0.4, 0.5])
     np.testing.assert_allclose(axis_values("w", {"start": 0, "stop": 1, "num": 3})["w"], [0, 0.5, 1])
     np.testing.assert_allclose(axis_values("T", {"start": 0.01, "stop": 1, "num": 3, "log": True})["T"], [0.01, 0.1, 1])
     zipped = axis_values("JD", {"zip": {"J": [1, 2], "Delta": [3, 4]}})
-    np.testing.assert_allclose(zipped["J"], [1, 2]) and np.testing.assert_allclose(zipped["Delta"], [3, 4])
+    assert set(zipped) == {"J", "Delta"}
+    np.testing.assert_allclose(zipped["J"], [1, 2])
+    np.testing.assert_allclose(zipped["Delta"], [3, 4])
 
 
 @pytest.mark.parametrize(
