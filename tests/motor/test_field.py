@@ -2,6 +2,8 @@
 checked against Eq. B25, energy conservation, the Langevin friction of Eq. 59 (and the engine's own
 trajectory), and the dissipation of Eqs. 49, 64-66 and closed_forms.move_dissipation."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -224,3 +226,44 @@ def test_bad_input_is_a_value_error_naming_the_parameter(make, name):
         obj = make()
         if isinstance(obj, FieldSolver):
             obj.wire_cells(1.0)
+
+
+def test_cli_field_json_contract_step_with_leads(capsys, tmp_path):
+    from jaxmotor import store
+    from jaxmotor.cli.main import main
+
+    argv = ["motor", "field", "--K", "0.5", "--tau", "1", "--motion", "step", "--velocity", "1", "--duration", "0.5",
+            "--time", "12", "--dt", "0.01", "--frames", "50", "--out", str(tmp_path), "--json"]
+    assert main(argv) == 0
+    record = json.loads(capsys.readouterr().out)
+    expected = float(cf.move_dissipation(0.5, 1.0, 0.5, 1.0))  # = 0.5/(2π·0.5) (Eq. 64)
+    assert record["dissipated_energy"] == pytest.approx(expected, rel=0.01 / (2 * 0.5) * 1.01)
+    assert record["closed_form_dissipated_energy"] == pytest.approx(expected, rel=1e-12)
+    assert abs(record["dissipated_power"]) < 1e-6 and record["energy_balance_residual"] < 1e-12
+    ds = store.open_store(record["data"])
+    assert ds["energy_current"].dims == ("frame_time", "x") and ds.sizes["frame_time"] == 50
+    assert (tmp_path / "motor_field.png").is_file()
+
+
+def test_cli_field_constant_motion_without_leads_dissipates_theta_dot_squared_over_2piK(capsys, tmp_path):
+    from jaxmotor.cli.main import main
+
+    argv = ["motor", "field", "--K", "0.4", "--motion", "constant", "--velocity", "0.7", "--time", "5", "--dt",
+            "0.01", "--out", str(tmp_path), "--no-plot", "--json"]
+    assert main(argv) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["dissipated_power"] == pytest.approx(0.49 / (2 * np.pi * 0.4), rel=1e-10)  # Eq. 49
+    assert record["dissipated_energy"] == pytest.approx(0.49 / (2 * np.pi * 0.4) * 5, rel=1e-3)  # emitted to ±∞
+    assert "plot" not in record
+
+
+@pytest.mark.parametrize("extra", [
+    ["--courant", "1.5"], ["--motion", "step"], ["--tau", "1", "--dt", "0.03"], ["--duration", "1"],
+    ["--time", "-1"], ["--frames", "0"], ["--K", "-1"],
+])
+def test_cli_field_bad_input_is_one_line_exit_2(capsys, tmp_path, extra):
+    from jaxmotor.cli.main import main
+
+    assert main(["motor", "field", "--out", str(tmp_path), "--no-plot", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("jaxmotor: error:") and "\n" not in err

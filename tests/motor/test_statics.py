@@ -90,3 +90,39 @@ def test_bad_input_is_a_value_error_naming_the_parameter(args, name):
         check_statics(*args)
     with pytest.raises(ValueError, match=f"^{name}="):
         statics(args[0], *args[1:])
+
+
+def test_cli_statics_json_contract(capsys, tmp_path):
+    import json
+
+    from jaxmotor import store
+    from jaxmotor.cli.main import main
+
+    argv = ["motor", "statics", "--K", "0.6", "--V0", "0.05", "--vc", "1", "--cutoff-length", "0.5",
+            "--K-points", "6", "--out", str(tmp_path), "--json"]
+    assert main(argv) == 0
+    record = json.loads(capsys.readouterr().out)
+    gap = float(cf.gap(0.6, V0, VC, LAM))
+    assert record["gap"] == pytest.approx(gap, rel=1e-14)
+    assert record["gap_ratio"] == pytest.approx(float(cf.gap_ratio(0.6, V0, VC, LAM)), rel=1e-14)
+    assert record["soliton_energy"] == pytest.approx(2 * gap / (np.pi * 0.6), rel=1e-14)
+    assert record["critical_chemical_potential"] == pytest.approx(2 * gap / (np.pi * 0.6), rel=1e-14)
+    assert record["rg_gap"] == pytest.approx(gap, rel=1e-6)
+    assert record["gap_ratio"] / record["gap_ratio_printed_eq16"] == pytest.approx(2 ** (0.4 / 1.4), rel=1e-12)
+    assert store.open_store(record["data"])["gap"].dims == ("K",)
+    assert (tmp_path / "motor_statics.png").is_file()
+
+
+@pytest.mark.parametrize("extra", [["--K", "2.5"], ["--K", "0.5", "--V0", "-1"], ["--K", "0.5", "--V0", "100"],
+                                   ["--K", "0.5", "--K-points", "1"], []])
+def test_cli_statics_bad_input_is_one_line_exit_2(capsys, tmp_path, extra):
+    from jaxmotor.cli.main import main
+
+    code = None
+    try:
+        code = main(["motor", "statics", "--out", str(tmp_path), "--no-plot", *extra])
+    except SystemExit as exit_:  # argparse: the missing --K
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert "error:" in err and "\n" not in err
