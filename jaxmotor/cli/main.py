@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from . import motor as motor_cli
-from . import pump_design, pump_dynamics, pump_ed, pump_figures, sweep
+from . import motor_paper, pump_design, pump_dynamics, pump_ed, pump_figures, sweep
 from ._common import OneLineParser, one_line
 
 _DESCRIPTION = """\
@@ -52,6 +52,7 @@ def build_parser() -> OneLineParser:
                               description="The Thouless motor (Langevin dynamics with memory friction and colored noise).")
     motor_commands = motor.add_subparsers(dest="command", metavar="COMMAND", required=True)
     motor_cli.register(motor_commands)
+    motor_paper.register(motor_commands)
     sweep.register(models)
     return parser
 
