@@ -62,6 +62,8 @@ from jaxtyping import Array, ArrayLike, Float
 from .._validate import check_int, check_range, fail
 
 MOTIONS = ("constant", "step")
+_MAX_NODES = 10**7  # grid nodes of one side (memory: a few arrays of this size per step)
+_MAX_MAP_VALUES = 3 * 10**8  # values in the saved maps φ, ρ_E, j_E (2.4 GB)
 
 
 class FieldSolver(eqx.Module):
@@ -288,6 +290,13 @@ def solve_field(angle: Float[ArrayLike, " n"], K: Float[ArrayLike, ""], tau: flo
         fail("angle", angle.shape, "expected ϑ(tₙ) of shape (steps+1,) with steps >= 1")
     wire = solver.wire_cells(tau)
     nodes = (wire or 0) + solver.span_cells(tau) + 1
+    if nodes > _MAX_NODES:
+        fail("span", solver.span, f"the grid would hold {nodes} nodes (at most {_MAX_NODES}); shorten the span or "
+             "coarsen dt")
+    frames = (angle.shape[0] - 1) // solver.save_every
+    if 3 * frames * (2 * nodes - 3) > _MAX_MAP_VALUES:
+        fail("save_every", solver.save_every, f"the maps would hold {3 * frames * (2 * nodes - 3)} values (at most "
+             f"{_MAX_MAP_VALUES}); keep fewer frames")
     dt, ds = float(solver.dt), float(solver.ds)
     out = _solve(angle, jnp.asarray(K, dtype=float), dt=dt, ds=ds, wire=wire, nodes=nodes,
                  save_every=solver.save_every, tau=tau, v_c=float(v_c), v_F=float(v_F))

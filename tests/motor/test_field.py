@@ -267,3 +267,10 @@ def test_cli_field_bad_input_is_one_line_exit_2(capsys, tmp_path, extra):
     assert main(["motor", "field", "--out", str(tmp_path), "--no-plot", *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("jaxmotor: error:") and "\n" not in err
+
+
+def test_a_grid_or_maps_too_large_for_memory_are_refused():
+    with pytest.raises(ValueError, match="^span="):
+        solve_field(jnp.zeros(3), 0.5, None, FieldSolver(dt=1e-3, span=1e5))
+    with pytest.raises(ValueError, match="^save_every="):
+        solve_field(jnp.zeros(200_001), 0.5, None, FieldSolver(dt=1e-3, span=1e3))
