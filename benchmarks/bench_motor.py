@@ -1,15 +1,21 @@
-"""Throughput of the motor integrator: trajectories × steps per second, noise generation included.
+"""Throughput of the motor integrator: trajectories × steps per second, noise included.
 
-    python benchmarks/bench_motor.py [--trajectories 1024] [--steps 10000] [--repeats 3]
+    python benchmarks/bench_motor.py [--shapes 1024x10000,4096x2500,16384x625,65536x200] [--repeats 3]
+                                     [--scaling] [--cases a,b] [--dtype float64]
 
-Cases (float64, dt = 0.01, K = 0.5, V = 1, I = 1, T = 0.1):
+Cases (dt = 0.01, K = 0.5, V = 1, I = 1, T = 0.1):
   (a) infinite Luttinger liquid, white noise
   (b) leads (tau = 1), ``paper`` noise (FFT moving-average filter of the exact step covariance)
-Contenders: ``jaxmotor.motor.simulate`` with each PRNG implementation JAX offers (threefry2x32,
-rbg, unsafe_rbg); a vectorized numpy implementation of the same scheme (a Python loop over steps,
-numpy arrays over trajectories, numpy's PCG64 normals, numpy FFT for the colored noise); and, for
-(a), diffrax (Euler, UnsafeBrownianPath, vmapped over trajectories). Every contender is compiled /
-warmed up first, then timed over ``repeats`` runs (best), with ``block_until_ready``.
+Contenders, per shape (trajectories x steps): ``jaxmotor.motor.simulate`` with each PRNG
+implementation JAX offers (threefry2x32, rbg, unsafe_rbg); "just the normals": the time JAX needs to
+draw the run's unit normals alone (the same keys and per-block ``fold_in`` as the run, jitted, with
+the best implementation); a vectorized numpy implementation of the same scheme (a Python loop over
+steps, numpy arrays over trajectories, numpy's PCG64 normals, numpy FFT for the colored noise); and,
+for (a) at the first shape, diffrax (Euler, UnsafeBrownianPath, vmapped over trajectories). Every
+contender is compiled / warmed up first, then timed in turn (round robin) over ``repeats`` rounds
+(best), with ``block_until_ready``. Ratios: numpy / best JAX (want >= 1.5) and best JAX / normals
+(want <= 1.5). ``--scaling`` adds the time per trajectory x step over runs from 100 steps and from
+one trajectory up (the cost follows the work: no fixed block length).
 Writes benchmarks/results/motor_throughput_<backend>.json with the machine, CPU count and versions.
 """
 
@@ -25,11 +31,12 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxmotor  # noqa: F401  (float64)
-from jaxmotor.motor import MotorParams, noise_plan, simulate
+from jaxmotor.motor import LangevinSolver, MotorParams, noise_plan, simulate
 from jaxmotor.motor.langevin import phi_functions
 from jaxmotor.motor.noise import noise_filter
-from _results import results_path, write_record
 from jaxmotor.store import provenance
+
+from _results import results_path, write_record
 
 DT, K, V, INERTIA, T = 0.01, 0.5, 1.0, 1.0, 0.1
 CASES = {
@@ -38,29 +45,54 @@ CASES = {
 }
 
 
-def _best(fn, repeats):
-    fn()  # compile / warm up
-    times = []
+def _best(fns, repeats):
+    """Best wall time of each function after a warm-up, timed in turn (round robin: the shared
+    machine's speed drifts, alternating keeps the drift out of the ratios)."""
+    for fn in fns:
+        fn()  # compile / warm up
+    times = [[] for _ in fns]
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            times[i].append(time.perf_counter() - t0)
+    return [min(t) for t in times]
 
 
-def run_jax(params, trajectories, steps, impl):
+def run_jax(params, trajectories, steps, impl, solver=None):
     key = jax.random.key(0, impl=impl)
 
     def fn():
-        res = simulate(params, key, dt=DT, time=steps * DT, trajectories=trajectories, burn_in=0.0)
+        res = simulate(params, key, dt=DT, time=steps * DT, trajectories=trajectories, burn_in=0.0, solver=solver)
         return res.mean_velocity.block_until_ready()
 
     return fn
 
 
+def run_normals(params, trajectories, steps, impl, dtype="float64"):
+    """Only the run's unit normals: per trajectory its key, per noise block ``fold_in(key, b + 1)``
+    (and the colored noise's 2·half_width samples before t = 0), as ``simulate`` draws them."""
+    plan = noise_plan(params, DT, steps=steps)
+    full, rest = divmod(steps, plan.chunk)
+
+    @jax.jit
+    def draw(keys):
+        def one(key):
+            head = jax.random.normal(jax.random.fold_in(key, 0), (2 * plan.half_width,), dtype)
+            blocks = jax.vmap(lambda b: jax.random.normal(jax.random.fold_in(key, b + 1), (plan.chunk,), dtype))(
+                jnp.arange(full))
+            last = jax.random.normal(jax.random.fold_in(key, full + 1), (rest,), dtype)
+            return head.sum() + blocks.sum() + last.sum()
+
+        return jax.vmap(one)(keys)
+
+    keys = jax.random.split(jax.random.key(0, impl=impl), trajectories)
+    return lambda: draw(keys).block_until_ready()
+
+
 def run_numpy(params, trajectories, steps):
     """The same scheme in numpy: exponential integrator, ring buffer of B = v + A, FFT-filtered noise."""
-    plan = noise_plan(params, DT)
+    plan = noise_plan(params, DT, steps=steps)
     g0 = 1 / (2 * np.pi * K)
     z = -g0 / INERTIA * DT
     phi1, phi2, _ = (float(f) for f in phi_functions(jnp.asarray(z)))
@@ -130,40 +162,95 @@ def run_diffrax(trajectories, steps):
     return lambda: solve(keys).block_until_ready()
 
 
+def _shapes(text):
+    out = []
+    for item in text.split(","):
+        t, n = item.lower().split("x")
+        out.append((int(t), int(n)))
+        if min(out[-1]) < 1:
+            raise ValueError(text)
+    return out
+
+
+IMPLS = ("threefry2x32", "rbg", "unsafe_rbg")
+
+
+def shape_row(params, trajectories, steps, repeats, with_diffrax, solver):
+    jax_fns = {f"jax_{impl}": run_jax(params, trajectories, steps, impl, solver) for impl in IMPLS}
+    names = list(jax_fns)
+    times = dict(zip(names, _best(list(jax_fns.values()), repeats)))
+    best_impl = min(IMPLS, key=lambda impl: times[f"jax_{impl}"])
+    normals = {f"normals_{impl}": run_normals(params, trajectories, steps, impl, solver.dtype) for impl in IMPLS}
+    times.update(zip(normals, _best(list(normals.values()), repeats)))
+    [times["numpy"]] = _best([run_numpy(params, trajectories, steps)], max(1, repeats // 2))
+    if with_diffrax:
+        [times["diffrax_euler"]] = _best([run_diffrax(trajectories, steps)], repeats)
+    best = times[f"jax_{best_impl}"]
+    work = trajectories * steps
+    row = {"trajectories": trajectories, "steps": steps, "seconds": times,
+           "throughput_steps_per_s": {k: work / v for k, v in times.items()},
+           "best_jax": best_impl,
+           "speedup_best_jax_over_numpy": times["numpy"] / best,
+           "best_jax_over_its_normals": best / times[f"normals_{best_impl}"],
+           "best_jax_over_fastest_normals": best / min(times[f"normals_{i}"] for i in IMPLS),
+           "noise_plan": noise_plan(params, DT, steps=steps)._asdict()}
+    if with_diffrax:
+        row["speedup_best_jax_over_diffrax"] = times["diffrax_euler"] / best
+    return row
+
+
+def scaling(params, repeats, solver, impl="threefry2x32"):
+    """Seconds per trajectory x step: steps from 100 up at 4096 trajectories, trajectories from 1 up
+    at 10^4 steps (the cost follows the work when these are flat, up to the fixed cost of a call)."""
+    out = {}
+    for label, shapes in (("steps_at_4096_trajectories", [(4096, s) for s in (100, 200, 1000, 4096, 4097, 10_000)]),
+                          ("trajectories_at_10000_steps", [(t, 10_000) for t in (1, 16, 256, 4096)])):
+        fns = [run_jax(params, t, s, impl, solver) for t, s in shapes]
+        times = _best(fns, repeats)
+        out[label] = [{"trajectories": t, "steps": s, "seconds": w, "ns_per_trajectory_step": 1e9 * w / (t * s)}
+                      for (t, s), w in zip(shapes, times)]
+        print(label, json.dumps(out[label]), flush=True)
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trajectories", type=int, default=1024)
-    parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--shapes", type=_shapes, default=_shapes("1024x10000,4096x2500,16384x625,65536x200"))
+    parser.add_argument("--cases", default="a,b", help="comma list of the cases a, b (default both)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    parser.add_argument("--scaling", action="store_true", help="also the cost per trajectory x step (case a)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    work = args.trajectories * args.steps
-    results = {}
-    for name, params in CASES.items():
-        timings = {f"jax_{impl}": _best(run_jax(params, args.trajectories, args.steps, impl), args.repeats)
-                   for impl in ("threefry2x32", "rbg", "unsafe_rbg")}
-        timings["numpy"] = _best(run_numpy(params, args.trajectories, args.steps), 1)
-        if not params.leads:
-            timings["diffrax_euler"] = _best(run_diffrax(args.trajectories, args.steps), args.repeats)
-        best_jax = min(v for k, v in timings.items() if k.startswith("jax_"))
-        results[name] = {
-            "seconds": timings,
-            "throughput_steps_per_s": {k: work / v for k, v in timings.items()},
-            "speedup_best_jax_over_numpy": timings["numpy"] / best_jax,
-            **({"speedup_best_jax_over_diffrax": timings["diffrax_euler"] / best_jax} if not params.leads else {}),
-            "noise_plan": noise_plan(params, DT)._asdict(),
-        }
-        print(name, json.dumps(results[name], indent=1))
+    solver = LangevinSolver.default(dtype=args.dtype)
+    wanted = [c.strip() for c in args.cases.split(",")]
     record = {"benchmark": "motor integrator throughput (trajectories x steps / s, noise included)",
-              "trajectories": args.trajectories, "steps": args.steps, "dt": DT, "dtype": "float64",
-              "cpu_count": os.cpu_count(), "numpy_version": np.__version__, **provenance(), "results": results}
+              "dt": DT, "dtype": args.dtype, "solver": {"unroll": solver.unroll, "segment": solver.segment,
+                                                        "noise_chunk": solver.noise_chunk},
+              "cpu_count": os.cpu_count(), "numpy_version": np.__version__, **provenance(),
+              "note": "shared machine (2 cores, other processes running): ratios are timed in turn, round robin",
+              "results": {}}
     try:
         import diffrax
 
         record["diffrax_version"] = diffrax.__version__
     except ImportError:
-        pass
+        diffrax = None
     out = results_path("motor_throughput", args.out)
+    for name, params in CASES.items():
+        if name[0] not in wanted:
+            continue
+        rows = {}
+        for i, (trajectories, steps) in enumerate(args.shapes):
+            row = shape_row(params, trajectories, steps, args.repeats,
+                            diffrax is not None and not params.leads and i == 0, solver)
+            rows[f"{trajectories}x{steps}"] = row
+            print(name, f"{trajectories}x{steps}", json.dumps({k: v for k, v in row.items() if k != "noise_plan"}),
+                  flush=True)
+            record["results"][name] = rows
+            write_record(record, out)
+    if args.scaling:
+        record["scaling_a_threefry"] = scaling(CASES["a_infinite_LL_white"], args.repeats, solver)
     write_record(record, out)
     print("wrote", out)
 

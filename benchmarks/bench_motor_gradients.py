@@ -41,12 +41,13 @@ import numpy as np
 import optax
 
 import jaxmotor  # noqa: F401  (float64)
-from jaxmotor.motor import MotorParams, langevin, noise_plan, simulate
+from jaxmotor.motor import LangevinSolver, MotorParams, noise_plan, simulate
 from jaxmotor.motor import closed_forms as cf
 from jaxmotor.motor.design import ensemble, power_objective, simulate_design
 from jaxmotor.optimize import optimize
-from _results import results_path, write_record
 from jaxmotor.store import provenance
+
+from _results import results_path, write_record
 
 DT = 0.05
 CASES = {"infinite_LL_white": dict(tau=None, noise="white"), "leads_paper": dict(tau=2.0, noise="paper")}
@@ -72,14 +73,14 @@ def _best(fns, repeats, min_total_s=2.0):
     return [(min(w), min(c)) for w, c in zip(wall, cpu)]
 
 
-def _set_layout(table, value):
-    """Set this backend's entry of a langevin layout table (``_SEGMENT``: steps per innermost
-    checkpoint; ``_UNROLL``: steps per scan iteration); read when tracing, so the jit caches are cleared."""
-    table[jax.default_backend()] = value
-    jax.clear_caches()
+def _solver(base: LangevinSolver, **changes) -> LangevinSolver:
+    """``base`` with some layout settings replaced (``segment``: steps per innermost checkpoint;
+    ``unroll``: steps per scan iteration); the solver is a static argument, so each compiles anew."""
+    return LangevinSolver(**{"unroll": base.unroll, "segment": base.segment, "noise_chunk": base.noise_chunk,
+                             "dtype": base.dtype, **changes})
 
 
-def _power_fn(case, harmonics, steps, trajectories):
+def _power_fn(case, harmonics, steps, trajectories, solver=None):
     x0 = jnp.array([0.05, 1.0, 0.5, 1.0, 0.1, 0.01, 0.01])
 
     def params(x):
@@ -91,23 +92,23 @@ def _power_fn(case, harmonics, steps, trajectories):
 
     def power(x):
         return simulate(params(x), key, dt=DT, time=steps * DT, trajectories=trajectories, burn_in=10.0,
-                        plan=plan).power_out
+                        plan=plan, solver=solver).power_out
 
     return power, x0
 
 
-def gradient_cost(trajectories, repeats):
+def gradient_cost(trajectories, repeats, solver):
     """Forward and gradient times; the gradient with the innermost segment checkpoints of the record
-    scan (``langevin._SEGMENT`` steps) and without them (one checkpoint per noise block only)."""
+    scan (64 steps) and without them (one checkpoint per noise block only)."""
     out = {}
-    segment = langevin.segment_steps()
+    segment = solver.segment
     for name, case in CASES.items():
         for harmonics in (False, True):
-            power, x0 = _power_fn(case, harmonics, 10_000, trajectories)
+            power, x0 = _power_fn(case, harmonics, 10_000, trajectories, solver)
             compiled = {"forward": jax.jit(power).lower(x0).compile()}
             for size in dict.fromkeys((64, None, segment)):  # the backend's default is one of the two
-                _set_layout(langevin._SEGMENT, size)
-                compiled[size] = jax.jit(jax.grad(power)).lower(x0).compile()
+                grad_power, _ = _power_fn(case, harmonics, 10_000, trajectories, _solver(solver, segment=size))
+                compiled[size] = jax.jit(jax.grad(grad_power)).lower(x0).compile()
             times = dict(zip(compiled, _best([lambda f=f: jax.block_until_ready(f(x0)) for f in compiled.values()],
                                              repeats)))
             (w_fwd, c_fwd) = times["forward"]
@@ -118,7 +119,6 @@ def gradient_cost(trajectories, repeats):
                 row.update({f"gradient{label}_wall_s": w, f"gradient{label}_cpu_s": c,
                             f"gradient{label}_over_forward_wall": w / w_fwd,
                             f"gradient{label}_over_forward_cpu": c / c_fwd})
-            _set_layout(langevin._SEGMENT, segment)
             label = f"{name}_{'harmonic' if harmonics else 'constant'}_load"
             out[label] = row
             print(label, json.dumps(row), flush=True)
@@ -129,17 +129,16 @@ def backward_memory(trajectories):
     """Temporary buffers of the compiled forward and gradient (harmonic load, all parameters), the
     gradient also without the innermost segment checkpoints."""
     out = {}
-    segment = langevin.segment_steps()
+    solver = LangevinSolver.default()
     for name, case in CASES.items():
         for steps in (10_000, 100_000):
-            power, x0 = _power_fn(case, True, steps, trajectories)
             mem = {}
-            for label, fn, size in (("forward", power, segment), ("gradient", jax.grad(power), segment),
-                                    ("gradient_without_segment_checkpoints", jax.grad(power), None)):
-                _set_layout(langevin._SEGMENT, size)
+            for label, grad, size in (("forward", False, solver.segment), ("gradient", True, solver.segment),
+                                      ("gradient_without_segment_checkpoints", True, None)):
+                power, x0 = _power_fn(case, True, steps, trajectories, _solver(solver, segment=size))
+                fn = jax.grad(power) if grad else power
                 analysis = jax.jit(fn).lower(x0).compile().memory_analysis()
                 mem[f"{label}_temp_bytes"] = int(analysis.temp_size_in_bytes)
-            _set_layout(langevin._SEGMENT, segment)
             out[f"{name}_{steps}_steps"] = {"steps": steps, "trajectories": trajectories, **mem}
             print(name, steps, mem, flush=True)
     return out
@@ -230,13 +229,12 @@ def main():
         record = {**previous, **record, "created_runs": runs + [record["created"]]}
     for part in args.parts:  # the record is written after each part: a stopped run keeps the finished ones
         if part == "gradient":
-            default = langevin._UNROLL.get(jax.default_backend(), 1)
-            for unroll in args.unroll or [default]:
-                _set_layout(langevin._UNROLL, unroll)
-                key = "gradient_cost_10000_steps" + ("" if unroll == default else f"_unroll_{unroll}")
-                record[key] = {f"{n}_trajectories": gradient_cost(n, args.repeats) for n in args.gradient_ensembles}
+            default = LangevinSolver.default()
+            for unroll in args.unroll or [default.unroll]:
+                key = "gradient_cost_10000_steps" + ("" if unroll == default.unroll else f"_unroll_{unroll}")
+                record[key] = {f"{n}_trajectories": gradient_cost(n, args.repeats, _solver(default, unroll=unroll))
+                               for n in args.gradient_ensembles}
                 write_record(record, out)
-            _set_layout(langevin._UNROLL, default)
         elif part == "memory":
             record["backward_memory"] = backward_memory(args.trajectories)
         else:

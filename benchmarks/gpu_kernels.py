@@ -4,7 +4,7 @@
 
 Needs JAX's CUDA plugin (``pip install "jax[cuda12]"``), not a GPU: XLA:GPU compiles the programs of
 benchmarks/bench_motor_gradients.py (a) deviceless for an sm_90 target (the H100/H200 generation,
-described below as XLA's ``gpu_specs`` do), with the GPU layout of jaxmotor.motor.langevin (no
+described below as XLA's ``gpu_specs`` do), with the GPU layout of ``LangevinSolver.default("gpu")`` (no
 segment checkpoints, ``--unroll`` Langevin steps per scan iteration). From the optimized HLO it counts
 the kernels one call launches: every instruction of an executed computation that is not free
 (parameters, tuples, bitcasts, constants), loop bodies times their known trip counts (a program with
@@ -30,19 +30,20 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-# the plugin must not look for a device (there may be none), and jaxmotor's layout tables are read
-# for the default backend: the CPU, whose entries are set to the GPU's below
+# the plugin must not look for a device (there may be none); the programs are traced on the default
+# backend (the CPU) with the GPU's solver settings, LangevinSolver.default("gpu")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("JAX_SKIP_CUDA_CONSTRAINTS_CHECK", "1")
 
 import jax  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import results_path, write_record  # noqa: E402
 from bench_motor_gradients import CASES, _positive_int, _positive_ints, _power_fn  # noqa: E402
 
-from jaxmotor.motor import langevin  # noqa: E402
+from jaxmotor.motor import LangevinSolver  # noqa: E402
 from jaxmotor.store import provenance  # noqa: E402
+
+from _results import results_path, write_record  # noqa: E402
 
 # An sm_90 device (H100 SXM figures; the H200 is the same chip with more and faster memory). Fusion
 # and kernel emission depend on the compute capability and the launch limits, not on the memory.
@@ -115,7 +116,7 @@ def backward_memory(device, trajectories=128):
     out = {}
     for name, case in CASES.items():
         for steps in (10_000, 100_000):
-            power, x0 = _power_fn(case, True, steps, trajectories)
+            power, x0 = _power_fn(case, True, steps, trajectories, LangevinSolver.default("gpu"))
             temp = {label: gpu_compile(f, x0, device).memory_analysis().temp_size_in_bytes
                     for label, f in (("forward_temp_bytes", power), ("gradient_temp_bytes", jax.grad(power)))}
             out[f"{name}_{steps}_steps"] = {"steps": steps, "trajectories": trajectories, **temp}
@@ -135,7 +136,7 @@ def _plugin_version() -> str | None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--unroll", default=[langevin._UNROLL["gpu"]], type=_positive_ints,
+    parser.add_argument("--unroll", default=[LangevinSolver.default("gpu").unroll], type=_positive_ints,
                         help="Langevin steps per scan iteration (default: jaxmotor's GPU setting)")
     parser.add_argument("--trajectories", type=_positive_int, default=1024)
     parser.add_argument("--steps", type=_positive_int, default=10_000)
@@ -149,26 +150,21 @@ def main():
         parser.exit(2, f"gpu_kernels.py: no deviceless XLA:GPU compiler ({type(error).__name__}: {error}); "
                        'install JAX\'s CUDA plugin: pip install "jax[cuda12]"\n')
     device = topology.devices[0]
-    backend = jax.default_backend()
-    langevin._SEGMENT.pop(backend, None)  # the GPU layout: no segment checkpoints
     record = {"benchmark": "kernels launched per call on an sm_90 GPU (deviceless XLA:GPU compile)",
               "target": "sm_90 (" + SM90_TARGET.split('device_description_str: "')[1].split('"')[0] + " description)",
               "cuda_plugin_version": _plugin_version(), "trajectories": args.trajectories, "steps": args.steps,
               **provenance()}
     for unroll in args.unroll:
-        langevin._UNROLL[backend] = unroll
-        jax.clear_caches()
+        solver = LangevinSolver(unroll=unroll, segment=None)  # the GPU layout: no segment checkpoints
         rows = {}
         for name, case in CASES.items():
             for harmonics in (False, True):
-                power, x0 = _power_fn(case, harmonics, args.steps, args.trajectories)
+                power, x0 = _power_fn(case, harmonics, args.steps, args.trajectories, solver)
                 forward, gradient = (kernel_count(gpu_compile(f, x0, device)) for f in (power, jax.grad(power)))
                 label = f"{name}_{'harmonic' if harmonics else 'constant'}_load"
                 rows[label] = {"forward_kernels": forward, "gradient_kernels": gradient}
                 print(f"unroll {unroll:3d}  {label:36s} forward {forward:7d}  gradient {gradient:7d}", flush=True)
         record[f"unroll_{unroll}"] = rows
-    langevin._UNROLL[backend] = langevin._UNROLL["gpu"]
-    jax.clear_caches()
     record["backward_memory"] = backward_memory(device)
     out = results_path("motor_gpu_kernels", args.out)
     write_record(record, out)

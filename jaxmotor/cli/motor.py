@@ -24,13 +24,17 @@ leads, tau/ln(1/|r|)); errors are standard errors over independent trajectories.
 _RNGS = ("threefry2x32", "rbg", "unsafe_rbg")
 
 
-def add_model_options(parser: argparse.ArgumentParser, *, load: bool = True) -> None:
+def add_model_options(parser: argparse.ArgumentParser, *, load: bool = True, budget: bool = True) -> None:
     g = parser.add_argument_group("model")
     g.add_argument("--K", type=float, default=0.5, help="Luttinger parameter K > 0 (default 0.5)")
     g.add_argument("--V", type=float, default=1.0, help="bias voltage V (default 1)")
     if load:
         g.add_argument("--load", type=float, default=0.0, help="constant load force F_load (default 0)")
-    g.add_argument("--inertia", type=float, default=1.0, help="moment of inertia I > 0 (default 1)")
+    inertia = g.add_mutually_exclusive_group()
+    inertia.add_argument("--inertia", type=float, default=None, help="moment of inertia I > 0 (default 1)")
+    inertia.add_argument("--anisotropy", type=float, default=None,
+                         help="the magnetic motor (Sec. V, Eqs. 67-70): a nanomagnet on a quantum-spin-Hall edge "
+                         "with easy-plane anisotropy D > 0, inertia I = 1/D (instead of --inertia)")
     g.add_argument("--temperature", type=float, default=0.0, help="temperature T >= 0 (default 0: no noise)")
     g.add_argument("--tau", type=float, default=None,
                    help="round trip tau to the Fermi-liquid leads, a multiple of --dt (default: none, infinite LL)")
@@ -44,13 +48,30 @@ def add_model_options(parser: argparse.ArgumentParser, *, load: bool = True) -> 
     s.add_argument("--seed", type=int, default=0, help="PRNG seed (default 0)")
     s.add_argument("--rng", choices=_RNGS, default="threefry2x32",
                    help="JAX PRNG implementation (default threefry2x32; rbg is faster on CPU)")
+    if budget:
+        s.add_argument("--memory-budget", type=float, default=None, metavar="GIB",
+                       help="memory a chunk of trajectories may use, in GiB (default: 90%% of the GPU's memory, "
+                       "else half of the machine's); a run whose results exceed it is refused")
+
+
+def _resolve_inertia(args) -> None:
+    """--anisotropy D sets the inertia 1/D (Eq. 70); neither: I = 1."""
+    if args.anisotropy is not None:
+        if not (np.isfinite(args.anisotropy) and args.anisotropy > 0):
+            raise ValueError(f"--anisotropy={args.anisotropy!r} is not allowed: must be a finite number > 0")
+        args.inertia = 1.0 / args.anisotropy
+    elif args.inertia is None:
+        args.inertia = 1.0
 
 
 def _params(args, load):
     from ..motor import MotorParams
 
-    return MotorParams(K=args.K, V=args.V, F_load=load, inertia=args.inertia, temperature=args.temperature,
-                       tau=args.tau, noise=args.noise, cutoff=args.cutoff)
+    fields = dict(K=args.K, V=args.V, F_load=load, temperature=args.temperature, tau=args.tau, noise=args.noise,
+                  cutoff=args.cutoff)
+    if args.anisotropy is not None:
+        return MotorParams.magnetic(args.anisotropy, **fields)
+    return MotorParams(inertia=args.inertia, **fields)
 
 
 def _key(args):
@@ -80,6 +101,14 @@ class _Progress:
             self.bar.close()
 
 
+def _memory_budget(args):
+    if args.memory_budget is None:
+        return None
+    if not (np.isfinite(args.memory_budget) and args.memory_budget > 0):
+        raise ValueError(f"--memory-budget={args.memory_budget!r} is not allowed: must be > 0 GiB")
+    return args.memory_budget * 2**30
+
+
 def _simulate(args, params, label, **kwargs):
     from ..motor import simulate
 
@@ -87,7 +116,8 @@ def _simulate(args, params, label, **kwargs):
     t0 = time.perf_counter()
     try:
         res = simulate(params, _key(args), dt=args.dt, time=args.time, trajectories=args.trajectories,
-                       burn_in=args.burn_in, progress=bar if bar.enabled else None, **kwargs)
+                       burn_in=args.burn_in, progress=bar if bar.enabled else None,
+                       memory_budget=_memory_budget(args), **kwargs)
         res.mean_velocity.block_until_ready()
     finally:
         bar.close()
@@ -97,21 +127,37 @@ def _simulate(args, params, label, **kwargs):
 _RUN_KEYS = ("mean_velocity", "mean_velocity_err", "current", "current_err", "velocity_variance",
              "velocity_variance_err", "power_in", "power_in_err", "power_out", "power_out_err",
              "power_dissipated", "power_dissipated_err", "power_friction", "power_noise", "efficiency",
-             "efficiency_err", "energy_balance_residual")
+             "efficiency_err", "energy_balance_residual", "diffusion", "diffusion_err", "fano_factor",
+             "fano_factor_err")
 
 
 def _run(args) -> int:
-    from ..motor import closed_forms as cf
+    import sys
 
+    from ..motor import closed_forms as cf
+    from ..motor.langevin import ADIABATIC_LIMIT, adiabaticity
+
+    _resolve_inertia(args)
+    if args.gap is not None and not (np.isfinite(args.gap) and args.gap > 0):
+        raise ValueError(f"--gap={args.gap!r} is not allowed: must be a finite energy > 0")
     params = _params(args, args.load)
     res, elapsed = _simulate(args, params, "motor run")
     leads = args.tau is not None
-    record = {"K": args.K, "V": args.V, "load": args.load, "inertia": args.inertia,
+    record = {"K": args.K, "V": args.V, "load": args.load, "inertia": args.inertia, "anisotropy": args.anisotropy,
               "temperature": args.temperature, "tau": args.tau, "noise": args.noise, "cutoff": args.cutoff,
               "trajectories": args.trajectories, "time": res.time, "dt": res.dt, "burn_in": res.burn_in,
               "seed": args.seed, "rng": args.rng}
     record.update({k: float(getattr(res, k)) for k in _RUN_KEYS})
     record["steady_velocity_closed_form"] = float(cf.steady_velocity(args.V, args.load, args.K, leads))
+    record["diffusion_closed_form_white"] = float(cf.diffusion_coefficient(args.temperature, args.K, leads))
+    record["fano_factor_closed_form_white"] = float(cf.fano_factor(args.V, args.load, args.temperature))
+    if args.gap is not None:
+        record["gap"] = args.gap
+        record["adiabaticity"] = float(adiabaticity(res, args.gap))
+        if record["adiabaticity"] > ADIABATIC_LIMIT:
+            print(f"warning: rms velocity / gap = {record['adiabaticity']:.3g} > {ADIABATIC_LIMIT}: "
+                  "|theta'| is not small against the gap, the adiabatic motor equation is questionable",
+                  file=sys.stderr)
     record["wall_time_s"] = elapsed
     if args.json:
         print_json(record)
@@ -126,6 +172,7 @@ def _loadcurve(args) -> int:
     from ..motor import closed_forms as cf
     from ..plots import motor as motor_plots
 
+    _resolve_inertia(args)
     if args.load_points < 2:
         raise ValueError(f"--load-points={args.load_points} is not allowed: must be >= 2")
     load_max = args.load_max if args.load_max is not None else args.V / (2 * np.pi)
@@ -134,18 +181,18 @@ def _loadcurve(args) -> int:
     res, elapsed = _simulate(args, params, "motor loadcurve")
     leads = args.tau is not None
     out = output_dir(args.out)
-    names = ("mean_velocity", "mean_velocity_err", "power_in", "power_in_err", "power_out", "power_out_err",
-             "power_dissipated", "power_dissipated_err", "efficiency", "efficiency_err", "velocity_variance",
-             "velocity_variance_err", "energy_balance_residual")
     closed = {"closed_velocity": cf.steady_velocity(args.V, loads, args.K, leads),
               "closed_power_out": cf.power_out(args.V, loads, args.K, leads),
               "closed_efficiency": cf.efficiency(args.V, loads, args.K, leads)}
-    variables = {k: (("load",), np.asarray(getattr(res, k))) for k in names}
-    variables.update({k: (("load",), np.asarray(v)) for k, v in closed.items()})
     attrs = {"K": args.K, "V": args.V, "inertia": args.inertia, "temperature": args.temperature,
+             "anisotropy": "none" if args.anisotropy is None else args.anisotropy,
              "tau": "none" if args.tau is None else args.tau, "noise": args.noise, "trajectories": args.trajectories,
              "time": res.time, "dt": res.dt, "burn_in": res.burn_in, "seed": args.seed, "rng": args.rng,
              "command": "jaxmotor motor loadcurve", "wall_time_s": elapsed}
+    ds = res.to_dataset(("load",), coords={"load": loads})
+    for name, value in closed.items():
+        ds[name] = (("load",), np.asarray(value))
+    variables = {k: (v.dims, v.values) for k, v in ds.data_vars.items()}
     files = {"data": str(store.write(store.dataset(variables, coords={"load": loads}, attrs=attrs),
                                      out / "motor_loadcurve.zarr"))}
     if not args.no_plot:
@@ -164,7 +211,8 @@ def _loadcurve(args) -> int:
                "max_power_closed_form": float(cf.max_power(args.V, args.K, leads)),
                "burn_in": res.burn_in, "wall_time_s": elapsed}
     if args.json:
-        print_json({**files, **summary, "load": loads, **{k: v for k, (_, v) in variables.items()}})
+        per_load = {k: v for k, (dims, v) in variables.items() if dims == ("load",)}
+        print_json({**files, **summary, "load": loads, **per_load})
     else:
         print(f"load curve of {loads.size} loads x {args.trajectories} trajectories in {elapsed:.1f} s "
               f"(burn-in {res.burn_in:g})")
@@ -175,26 +223,22 @@ def _loadcurve(args) -> int:
 
 def _transient(args) -> int:
     from .. import store
-    from ..motor import closed_forms as cf
+    from ..motor.transient import noise_free_transient, transient_statistics
     from ..plots import motor as motor_plots
 
+    _resolve_inertia(args)
     every = args.record_every or max(1, round(args.time / args.dt / 400))
     params = _params(args, args.load)
     args.burn_in = 0.0 if args.burn_in is None else args.burn_in
     res, elapsed = _simulate(args, params, "motor transient", record_every=every)
-    velocity = np.asarray(res.velocity_series)
-    mean = velocity.mean(axis=0)
-    err = velocity.std(axis=0, ddof=1) / np.sqrt(velocity.shape[0]) if velocity.shape[0] > 1 else np.full_like(mean, np.nan)
-    times = np.asarray(res.times)
-    trips = min(int(times[-1] // args.tau), 40) if args.tau else 0  # the exact sum is O(trips²) terms
-    exact = np.array(cf.transient_velocity(times, args.V, args.load, args.K, args.inertia, args.tau,
-                                             round_trips=trips))
-    if args.tau:
-        exact[times >= (trips + 1) * args.tau] = np.nan
+    stats = transient_statistics(res)
+    mean, err, times = (np.asarray(stats[k]) for k in ("mean_velocity", "mean_velocity_err", "time"))
+    exact = noise_free_transient(times, params)
     out = output_dir(args.out)
     variables = {"mean_velocity": (("time",), mean), "mean_velocity_err": (("time",), err),
                  "exact_noise_free": (("time",), exact)}
     attrs = {"K": args.K, "V": args.V, "load": args.load, "inertia": args.inertia, "temperature": args.temperature,
+             "anisotropy": "none" if args.anisotropy is None else args.anisotropy,
              "tau": "none" if args.tau is None else args.tau, "noise": args.noise, "trajectories": args.trajectories,
              "dt": res.dt, "seed": args.seed, "command": "jaxmotor motor transient", "wall_time_s": elapsed}
     files = {"data": str(store.write(store.dataset(variables, coords={"time": times}, attrs=attrs),
@@ -237,12 +281,12 @@ def _design_names(args) -> list[str]:
 def _optimize(args) -> int:
     import optax
 
-    from ..motor import MotorParams
+    from .._validate import check_range
     from ..motor import closed_forms as cf
     from ..motor import design
-    from .._validate import check_range
     from ..optimize import optimize
 
+    _resolve_inertia(args)
     names = _design_names(args)
     check_range("--learning-rate", args.learning_rate, low=0.0, low_inclusive=False)
     check_range("--harmonic-learning-rate", args.harmonic_learning_rate, low=0.0, low_inclusive=False)
@@ -253,8 +297,7 @@ def _optimize(args) -> int:
     if args.objective == "power" and args.min_power is not None:
         raise ValueError(f"--min-power={args.min_power} is not allowed: only with --objective efficiency")
     load = args.load if args.load is not None else args.V / (8 * np.pi)
-    base = MotorParams(K=args.K, V=args.V, F_load=load, inertia=args.inertia, temperature=args.temperature,
-                       tau=args.tau, noise=args.noise, cutoff=args.cutoff)
+    base = _params(args, load)
     settings = dict(dt=args.dt, time=args.time, trajectories=args.trajectories, burn_in=args.burn_in)
     start = {"F_load": load, "V": args.V, "K": args.K, "inertia": args.inertia, "temperature": args.temperature}
     init = {name: float(start.get(name, 0.0)) for name in names}
@@ -288,7 +331,7 @@ def _optimize(args) -> int:
     record = {
         "objective": args.objective, "over": names, "min_power": args.min_power,
         "F_load": float(params.F_load), "V": float(params.V), "K": float(params.K),
-        "inertia": float(params.inertia), "temperature": float(params.temperature),
+        "inertia": float(params.inertia), "anisotropy": args.anisotropy, "temperature": float(params.temperature),
         "harmonics": {n: result.params[n] for n in names if n not in _OVER.values()},
         "power_out": float(final["power_out"]), "power_out_err": float(params.F_load * res.mean_velocity_err),
         "efficiency": float(final["efficiency"]), "mean_velocity": float(res.mean_velocity),
@@ -327,6 +370,9 @@ def register(commands) -> None:
     run.add_argument("--time", type=float, default=1000.0, help="simulated time, burn-in included (default 1000)")
     run.add_argument("--json", action="store_true", help="print one JSON object (no progress bar)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--gap", type=float, default=None,
+                     help="the gap Delta (Eq. 15; Delta_M of the magnetic motor, Eq. 69): reports the adiabaticity "
+                     "sqrt(<theta'^2>)/Delta and warns above 0.1")
     run.set_defaults(func=_run)
 
     curve = commands.add_parser(
@@ -370,7 +416,7 @@ def register(commands) -> None:
         "DIR/motor_optimize_history.png.\n\n" + _MODEL_HELP,
         epilog="example: jaxmotor motor optimize --objective power --over load --V 1 --K 0.5 --tau 2 "
         "--temperature 0.1 --seed 0 --json")
-    add_model_options(opt, load=False)
+    add_model_options(opt, load=False, budget=False)
     opt.set_defaults(trajectories=64, dt=0.05)
     opt.add_argument("--load", type=float, default=None, help="starting load F_load (default V/8pi)")
     opt.add_argument("--time", type=float, default=200.0, help="simulated time per evaluation (default 200)")

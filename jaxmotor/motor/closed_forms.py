@@ -65,6 +65,19 @@ def efficiency_at_max_power():
     return 0.5
 
 
+def diffusion_coefficient(temperature, K, leads: bool):
+    """Long-time diffusion coefficient of the motor angle, D = lim Var θ(t)/2t = S(0)/(2Γ(0)²)
+    = T/Γ(0) = 2πK_eff·T (Einstein relation; every noise kind has S(0) = 2ReΓ(0)T, Eqs. 36-37,
+    60-61, and Γ(0) = 1/(2πK_eff), Eqs. 35, 62). Independent of the inertia and the load."""
+    return 2 * jnp.pi * effective_K(K, leads) * jnp.asarray(temperature, dtype=float)
+
+
+def fano_factor(V, F_load, temperature):
+    """Fano factor of the pumped charge Q = Δθ/2π at long times, Var Q/⟨Q⟩ = 2D/(2π⟨θ̇⟩)
+    = 2T/(V - 2πF_load) (units of e; K_eff cancels): the Johnson-Nyquist ratio 2T/V at zero load."""
+    return 2 * jnp.asarray(temperature, dtype=float) / (jnp.asarray(V) - 2 * jnp.pi * jnp.asarray(F_load))
+
+
 # --- dissipation (Sec. IV C, E) -----------------------------------------------------------------
 
 

@@ -19,7 +19,10 @@ e^{-30} ≈ 1e-13 of the peak: the covariance is then exact to that level, with 
 physics. Unit-variance white noise drawn from the trajectory's key (independently of the parameters,
 so that pathwise gradients with fixed keys are meaningful) is filtered chunk by chunk by FFT
 overlap-save; only the last L-1 white samples are carried between chunks, so memory is
-O(trajectories × chunk), never trajectories × steps × lags. ``white`` noise without leads is i.i.d.
+O(trajectories × chunk), never trajectories × steps × lags. A run draws exactly as many normals as
+it has steps (plus the 2·half_width before t = 0 that the filter reaches back to): the last block is
+as long as the steps left, and :func:`noise_plan` with ``steps`` makes a short run's block no longer
+than the run. ``white`` noise without leads is i.i.d.
 and needs no filter.
 
 Shapes: "one point" functions take a :class:`MotorParams` with scalar array fields.
@@ -81,15 +84,42 @@ def _next_pow2(n: int) -> int:
     return 1 << max(0, int(n - 1).bit_length())
 
 
-def noise_plan(params: MotorParams, dt: float, *, record_every: int = 1, max_chunk: int = 4096) -> NoisePlan:
-    """Choose the filter width and block sizes from concrete parameter values (host side).
+def _traced(*values) -> bool:
+    return any(isinstance(v, jax.core.Tracer) for v in jax.tree.leaves(values))
+
+
+def noise_plan(params: MotorParams, dt: float, *, record_every: int = 1, max_chunk: int = 4096,
+               steps: int | None = None) -> NoisePlan:
+    """Choose the filter width and block sizes (host side).
 
     The half width covers the slowest decay in the batch: 30/(2πT_min) in time for ``paper`` and
     ``fdt`` (poles of coth/sinh at ω = 2πiT), 10/ω_c for the Gaussian cutoff of ``fdt``, and
-    m·30/(-ln|r|_max) steps for the round trips to the leads. Pass the plan to ``simulate``
-    explicitly when the parameters are traced (inside ``jax.grad``).
+    m·30/(-ln|r|_max) steps for the round trips to the leads. These need concrete parameter values,
+    except for ``white`` noise without leads (i.i.d., no filter), whose plan is known statically:
+    with traced parameters (inside ``jax.jit``, ``jax.vmap`` or ``jax.grad``) and any other noise,
+    build the plan outside from concrete parameters that bound the batch and pass it explicitly.
+
+    Args:
+        params: the motor (any batch shape).
+        dt: time step.
+        record_every: the blocks hold a whole number of records.
+        max_chunk: steps per noise block (colored noise: FFT length per block, at least twice the
+            filter), ``LangevinSolver.noise_chunk``.
+        steps: the run's length, if known: the block is then no longer than the run (rounded up to
+            ``record_every``), so that a short run draws and filters only the noise it uses.
     """
     m = steps_per_round_trip(params.tau, dt)
+    whole = -(-steps // record_every) * record_every if steps is not None else None
+
+    def limit(chunk):
+        return min(chunk, whole) if whole is not None else chunk
+
+    if params.noise == "white" and not params.leads:  # i.i.d.: no filter, no values needed
+        return NoisePlan(m, 0, 0, limit(max(record_every, (max_chunk // record_every) * record_every)), 0)
+    if _traced(params.temperature, params.K, params.cutoff):
+        fail("plan", None, f"noise={params.noise!r}{' with leads' if params.leads else ''} needs concrete "
+             "parameter values to size its filter: under jax.jit/vmap/grad pass plan=noise_plan(params, dt) "
+             "built from concrete parameters that bound the batch (lowest temperature, largest |r|)")
     temperature = np.asarray(params.temperature, dtype=float)
     noisy = bool(np.any(temperature > 0))
     width = 0.0
@@ -108,11 +138,10 @@ def noise_plan(params: MotorParams, dt: float, *, record_every: int = 1, max_chu
              f"the noise correlations span {half_width} steps of dt={dt!r} (at most {_MAX_HALF_WIDTH}): "
              "raise the temperature or dt")
     if half_width == 0:
-        chunk = max(record_every, (max_chunk // record_every) * record_every)
-        return NoisePlan(m, 0, 0, chunk, 0)
+        return NoisePlan(m, 0, 0, limit(max(record_every, (max_chunk // record_every) * record_every)), 0)
     taps = 2 * half_width + 1
     block = max(_next_pow2(2 * taps), max_chunk)
-    chunk = max(record_every, ((block - taps + 1) // record_every) * record_every)
+    chunk = limit(max(record_every, ((block - taps + 1) // record_every) * record_every))
     # Gaussian cutoff: S₀(ω_p) < e^{-81} S₀(0) beyond |ω_p| = 9ω_c
     aliases = math.ceil(9 * float(np.max(params.cutoff)) * dt / (2 * np.pi)) + 1 if params.noise == "fdt" else 0
     return NoisePlan(m, half_width, _next_pow2(4 * half_width + 2), chunk, chunk + taps - 1, aliases)
@@ -196,34 +225,49 @@ def noise_filter(params: MotorParams, dt: float, plan: NoisePlan) -> Float[Array
     return jnp.fft.rfft(taps, plan.fft)
 
 
-def initial_tail(key: PRNGKeyArray, plan: NoisePlan) -> Float[Array, "taps-1"]:
+def initial_tail(key: PRNGKeyArray, plan: NoisePlan, dtype=float) -> Float[Array, "taps-1"]:
     """The white samples before t = 0 that the first block's filter reaches back to."""
-    return jax.random.normal(jax.random.fold_in(key, 0), (2 * plan.half_width,))
+    return jax.random.normal(jax.random.fold_in(key, 0), (2 * plan.half_width,), dtype)
 
 
-def noise_block(generator: Array, key: PRNGKeyArray, block: Array, tail: Array, plan: NoisePlan):
-    """Ξ_k for the ``chunk`` steps of block ``block`` of one trajectory, and the new white tail.
+def noise_block(generator: Array, key: PRNGKeyArray, block: Array, tail: Array, plan: NoisePlan,
+                length: int | None = None):
+    """Ξ_k for the steps of block ``block`` of one trajectory, and the new white tail.
 
-    Overlap-save: the circular convolution of [tail, new white] with the filter is exact on the last
-    ``chunk`` outputs. Returns (Ξ (chunk,), tail (2·half_width,)).
+    Block b covers steps b·chunk .. b·chunk + length - 1 (``length`` defaults to ``plan.chunk``; a
+    run's last block is shorter when the steps are not a multiple of the chunk). Exactly ``length``
+    unit normals are drawn from ``fold_in(key, b + 1)`` (a shorter draw is the prefix of a longer
+    one, so a block's noise does not depend on how much of it is used). Overlap-save: the circular
+    convolution of [tail, new white] with the filter is exact on the ``chunk`` outputs after the
+    tail; a short block is zero-padded after its draws, which no output it keeps reaches (its
+    returned tail is then not a valid continuation: it is the run's last block).
+    Returns (Ξ (length,), tail (2·half_width,)).
     """
-    white = jax.random.normal(jax.random.fold_in(key, block + 1), (plan.chunk,))
+    n = plan.chunk if length is None else length
+    white = jax.random.normal(jax.random.fold_in(key, block + 1), (n,), tail.dtype)
     if plan.white:
         return generator * white, tail
+    if n < plan.chunk:
+        white = jnp.concatenate([white, jnp.zeros(plan.chunk - n, white.dtype)])
     sequence = jnp.concatenate([tail, white])
     filtered = jnp.fft.irfft(jnp.fft.rfft(sequence) * generator, plan.fft)
-    return filtered[2 * plan.half_width:], sequence[plan.chunk:]
+    w = 2 * plan.half_width
+    return filtered[w:w + n], sequence[plan.chunk:]
 
 
 def sample_noise(params: MotorParams, key: PRNGKeyArray, dt: float, steps: int, plan: NoisePlan | None = None):
     """Ξ_k, k = 0..steps-1, of one trajectory (one parameter point), exactly as ``simulate`` draws
     them from ``key``. Materializes (steps,): for tests, plots and benchmarks."""
-    plan = plan or noise_plan(params, dt)
+    plan = plan or noise_plan(params, dt, steps=steps)
     generator = noise_filter(params, dt, plan)
+    full, rest = divmod(steps, plan.chunk)
 
     def block(tail, b):
         xi, tail = noise_block(generator, key, b, tail, plan)
         return tail, xi
 
-    _, xi = jax.lax.scan(block, initial_tail(key, plan), jnp.arange(-(-steps // plan.chunk)))
-    return xi.reshape(-1)[:steps]
+    tail, xi = jax.lax.scan(block, initial_tail(key, plan), jnp.arange(full))
+    parts = [xi.reshape(-1)]
+    if rest:
+        parts.append(noise_block(generator, key, full, tail, plan, rest)[0])
+    return jnp.concatenate(parts)

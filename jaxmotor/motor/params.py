@@ -123,6 +123,18 @@ class MotorParams(eqx.Module):
         if self.load_fn is not None and not callable(self.load_fn):
             fail("load_fn", self.load_fn, "expected a function of the angle θ")
 
+    @classmethod
+    def magnetic(cls, anisotropy: Float[ArrayLike, "*batch"], **fields) -> MotorParams:
+        """The magnetic motor (Sec. V): a nanomagnet on a quantum-spin-Hall edge whose in-plane angle
+        θ_M obeys the motor equation with the inertia I = 1/D of its easy-plane anisotropy D M_z²/2
+        (Eq. 70; with leads Eq. 59). ``fields``: the other fields of :class:`MotorParams` (not
+        ``inertia``); the gap is Δ_M of Eq. 69 (:func:`~jaxmotor.motor.closed_forms.magnetic_gap`)."""
+        if "inertia" in fields:
+            fail("inertia", fields["inertia"], "the magnetic motor's inertia is 1/anisotropy; give one of them")
+        check_range("anisotropy", anisotropy, low=0.0, low_inclusive=False)
+        return cls(inertia=1.0 / jnp.asarray(anisotropy, dtype=float) if not isinstance(anisotropy, (int, float))
+                   else 1.0 / anisotropy, **fields)
+
     @property
     def leads(self) -> bool:
         """True with Fermi-liquid leads (memory friction, Eq. 59)."""
@@ -168,7 +180,8 @@ class MotorParams(eqx.Module):
         a gradient accumulates their cotangents like the other parameters' (a coefficient vector
         indexed inside the loop needs a cotangent of another shape, an extra kernel per iteration
         on a GPU, benchmarks/gpu_kernels.py)."""
-        force0 = jnp.asarray(self.F_load, dtype=float)
+        force0 = jnp.asarray(self.F_load)  # its precision kept (float32 runs, LangevinSolver.dtype)
+        force0 = force0 if jnp.issubdtype(force0.dtype, jnp.floating) else force0.astype(float)
         terms = []  # [cos terms, sin terms]
         for c in (self.load_cos, self.load_sin):
             c = None if c is None else jnp.asarray(c)

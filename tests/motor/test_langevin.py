@@ -158,32 +158,31 @@ def test_default_burn_in_covers_the_slowest_relaxation():
 
 
 @pytest.mark.parametrize("tau", [None, 0.05, 1.0], ids=["infinite-LL", "one-step-round-trip", "leads"])
-def test_checkpoint_layout_and_unrolling_change_neither_results_nor_gradients(tau, monkeypatch):
+def test_checkpoint_layout_and_unrolling_change_neither_results_nor_gradients(tau):
     """64-step segments (CPU default), none (the GPU default) and 7-step segments, with round trips
     shorter than a segment and records of 10 steps that are not a multiple of either, each step scan
     run one step per iteration or unrolled (8 as on a GPU, and 3, which divides none of the lengths):
     the memory buffer in visiting order and the steps grouped under checkpoints (without leads, as
-    many as are unrolled, and a shorter last group) must give the same trajectories and gradient."""
-    from jaxmotor.motor import langevin, noise_plan
+    many as are unrolled, and a shorter last group) must give the same trajectories and gradient.
+    The run (1203 steps) ends in a block shorter than the plan's and leaves 3 steps after its last
+    record."""
+    from jaxmotor.motor import LangevinSolver, noise_plan
 
     p = MotorParams(K=0.5, tau=tau, noise="white" if tau is None else "paper", temperature=0.1, F_load=0.03,
                     load_cos=[0.01])
     plan = noise_plan(p, 0.05, record_every=10)
     outputs = []
     for size, unroll in ((64, 1), (None, 1), (7, 1), (None, 8), (7, 3)):
-        monkeypatch.setitem(langevin._SEGMENT, jax.default_backend(), size)
-        monkeypatch.setitem(langevin._UNROLL, jax.default_backend(), unroll)
-        jax.clear_caches()
+        solver = LangevinSolver(segment=size, unroll=unroll)
 
         def power(x):  # F_load, temperature (the noise amplitude), a Fourier coefficient of the load
             res = simulate(MotorParams(K=0.5, tau=tau, noise=p.noise, temperature=x[1], F_load=x[0], load_cos=x[2:]),
-                           jax.random.key(3), dt=0.05, time=60.0, trajectories=4, burn_in=10.0, record_every=10,
-                           plan=plan)
+                           jax.random.key(3), dt=0.05, time=60.15, trajectories=4, burn_in=10.0, record_every=10,
+                           plan=plan, solver=solver)
             return res.power_out, res.velocity_series
 
         (value, series), grad = jax.value_and_grad(power, has_aux=True)(jnp.array([0.03, 0.1, 0.01]))
         outputs.append((float(value), np.asarray(series), np.asarray(grad)))
-    jax.clear_caches()
     assert np.all(outputs[0][2] != 0)
     for value, series, grad in outputs[1:]:
         assert value == pytest.approx(outputs[0][0], abs=1e-15)
