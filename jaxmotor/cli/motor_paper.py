@@ -35,10 +35,18 @@ Statics (motor paper Sec. III, App. A; SPEC section 2), units hbar = e = k_B = 1
 
 def _field(args) -> int:
     from .. import store
+    from .._validate import check_range
     from ..motor import closed_forms as cf
     from ..motor.field import FieldSolver, prescribed_motion, solve_field
 
     leads = args.tau is not None
+    check_range("--K", args.K, low=0.0, low_inclusive=False)
+    check_range("--velocity", args.velocity)
+    check_range("--courant", args.courant, low=0.0, high=1.0, low_inclusive=False)
+    for name in ("tau", "time", "dt", "duration", "span", "vc", "vF"):
+        value = getattr(args, name)
+        if value is not None:
+            check_range(f"--{name}", value, low=0.0, low_inclusive=False)
     if args.motion == "step" and args.duration is None:
         raise ValueError("--duration=None is not allowed: --motion step needs the move's duration t_s > 0")
     if args.motion == "constant" and args.duration is not None:
@@ -107,8 +115,8 @@ def _statics(args) -> int:
     from ..motor.statics import check_statics, statics
 
     check_statics(args.K, args.V0, args.vc, args.cutoff_length)
-    if args.K_points < 2:
-        raise ValueError(f"--K-points={args.K_points} is not allowed: must be >= 2")
+    if not 2 <= args.K_points <= 10_000:
+        raise ValueError(f"--K-points={args.K_points} is not allowed: must be an integer in [2, 10000]")
     t0 = time.perf_counter()
     point = statics(args.K, args.V0, args.vc, args.cutoff_length)
     # the figure's K grid, up to 1.5 (the gap falls steeply towards K = 2) and where the gap stays below the cutoff
