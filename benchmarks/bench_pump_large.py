@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxmotor  # noqa: F401  (float64)
-from jaxmotor.pump import PumpParams, make_basis, solve
+from jaxmotor.pump import EighSolver, PumpParams, make_basis, solve
 from jaxmotor.pump.linalg import _decompose
 from jaxmotor.pump.sectors import make_sectors
 from _results import results_path, write_record
@@ -65,12 +65,12 @@ def bench_point(L: int, S: float, omega: float, algorithm: str, rerun: bool) -> 
     setup = time.perf_counter() - t0
     params = PumpParams(omega=omega, eta=0.95)
     t0 = time.perf_counter()
-    obs = solve(params, basis, method="sectors", eigh_algorithm=algorithm)
+    obs = solve(params, basis, method="sectors", solver=EighSolver(algorithm))
     first = time.perf_counter() - t0
     run = None
     if rerun:
         t0 = time.perf_counter()
-        obs = solve(params, basis, method="sectors", eigh_algorithm=algorithm)
+        obs = solve(params, basis, method="sectors", solver=EighSolver(algorithm))
         run = time.perf_counter() - t0
     return {"L": L, "N": L // 2, "S": S, "dim": basis.dim, "sector_size": sectors.size, "omega": omega,
             "eigh": algorithm, "setup_s": setup, "first_call_s": first, "run_s": run,

@@ -78,8 +78,9 @@ class OptimizeResult(eqx.Module):
         params: the parameters of the last step (dict name -> float).
         objective: the objective there.
         iterations: number of optimizer steps taken.
-        history: dict with ``objective`` (steps,), ``grad_norm`` (steps,) and ``params``
-            (dict name -> (steps,)), each entry evaluated before the step's update.
+        history: dict with ``objective`` (steps,), ``grad_norm`` (steps,), ``params``
+            (dict name -> (steps,)) and ``aux`` (dict name -> (steps,), with ``has_aux``), each entry
+            evaluated before the step's update.
         converged: True if the gradient norm fell below ``gtol`` before ``steps`` ran out.
     """
 
@@ -102,6 +103,8 @@ def optimize(
     common_random_numbers: bool = True,
     gtol: float = 0.0,
     feasible: Callable[[dict], bool] | None = None,
+    backtracking: int | None = None,
+    has_aux: bool = False,
     progress: bool = False,
 ) -> OptimizeResult:
     """Optimize ``objective`` over the parameters in ``init`` by gradient (optax).
@@ -118,10 +121,21 @@ def optimize(
         common_random_numbers: same key every step (True) or ``fold_in(key, step)`` (False).
         gtol: stop when the gradient norm falls below this.
         feasible: optional host-side check ``feasible(params) -> bool`` of a constraint that has no
-            useful gradient (e.g. "Δn stays quantized"). A step that lands outside is rejected and
-            the step length halved (backtracking); the start must be feasible.
+            useful gradient (e.g. "Δn stays quantized"); the start must be feasible. What happens to
+            a step that lands outside depends on ``backtracking``.
+        backtracking: None: an infeasible step is rejected and every later step is halved (the step
+            length shrinks for good at the boundary). An integer b ≥ 0: an infeasible step is halved
+            and checked again, up to b times, then dropped (the next step starts from the same point
+            and optimizer state); the step length is not reduced for later steps.
+        has_aux: the objective returns ``(value, aux)`` with ``aux`` a dict of scalars, recorded per
+            step in ``history["aux"]``.
         progress: show a tqdm progress bar with the current objective.
+
+    The last step's update is not taken: the result is the last point where the objective was
+    evaluated (``history`` holds ``iterations`` evaluations).
     """
+    if backtracking is not None:
+        backtracking = check_int("backtracking", backtracking, low=0, high=60)
     if not init:
         fail("init", init, "give at least one parameter to optimize")
     steps = check_int("steps", steps, low=1, high=10**7)
@@ -141,15 +155,18 @@ def optimize(
         return {k: transforms[k].forward(v) for k, v in u.items()}
 
     def loss(u, step_key):
-        return sign * objective(to_params(u), step_key)
+        out = objective(to_params(u), step_key)
+        value, aux = out if has_aux else (out, {})
+        return sign * value, aux
 
     @jax.jit
-    def step(u, state, step_key, scale):
-        value, grads = jax.value_and_grad(loss)(u, step_key)
+    def step(u, state, step_key):
+        (value, aux), grads = jax.value_and_grad(loss, has_aux=True)(u, step_key)
         updates, new_state = optimizer.update(grads, state, u)
-        norm = optax.tree.norm(grads)
-        updates = jax.tree.map(lambda x: scale * x, updates)
-        return optax.apply_updates(u, updates), new_state, sign * value, norm, to_params(u)
+        return updates, new_state, sign * value, optax.tree.norm(grads), to_params(u), aux
+
+    def scaled(u, updates, factor):
+        return optax.apply_updates(u, jax.tree.map(lambda x: factor * x, updates))
 
     def as_floats(params):
         return {k: float(v) for k, v in params.items()}
@@ -158,7 +175,7 @@ def optimize(
         fail("init", init, "the starting point does not satisfy the feasibility check")
 
     u, state = u0, optimizer.init(u0)
-    history = {"objective": [], "grad_norm": [], "params": {k: [] for k in init}}
+    history = {"objective": [], "grad_norm": [], "params": {k: [] for k in init}, "aux": {}}
     iterator = range(steps)
     bar = None
     if progress:
@@ -169,11 +186,7 @@ def optimize(
     scale = 1.0
     for i in iterator:
         step_key = key if common_random_numbers else jax.random.fold_in(key, i)
-        proposal, new_state, value, norm, params = step(u, state, step_key, scale)
-        if feasible is None or feasible(as_floats(to_params(proposal))):
-            u, state = proposal, new_state
-        else:
-            scale *= 0.5
+        updates, new_state, value, norm, params, aux = step(u, state, step_key)
         value, norm = float(value), float(norm)
         if not (math.isfinite(value) and math.isfinite(norm)):
             raise FloatingPointError(f"objective or gradient not finite at step {i}: {value}, {norm}")
@@ -181,13 +194,32 @@ def optimize(
         history["grad_norm"].append(norm)
         for k, v in params.items():
             history["params"][k].append(float(v))
+        for k, v in aux.items():
+            history["aux"].setdefault(k, []).append(float(v))
         if bar is not None:
             bar.set_postfix(objective=f"{value:.5g}", grad=f"{norm:.2g}")
         if norm < gtol:
             converged = True
             break
+        if i == steps - 1:  # the result is this evaluated point: no proposal to check
+            break
+        if feasible is None:
+            u, state = scaled(u, updates, scale), new_state
+        elif backtracking is None:
+            proposal = scaled(u, updates, scale)
+            if feasible(as_floats(to_params(proposal))):
+                u, state = proposal, new_state
+            else:
+                scale *= 0.5
+        else:
+            for halving in range(backtracking + 1):
+                proposal = scaled(u, updates, 0.5**halving)
+                if feasible(as_floats(to_params(proposal))):
+                    u, state = proposal, new_state
+                    break
     final = {k: v[-1] for k, v in history["params"].items()}  # where the last objective was evaluated
     history = {"objective": np.array(history["objective"]), "grad_norm": np.array(history["grad_norm"]),
-               "params": {k: np.array(v) for k, v in history["params"].items()}}
+               "params": {k: np.array(v) for k, v in history["params"].items()},
+               "aux": {k: np.array(v) for k, v in history["aux"].items()}}
     return OptimizeResult(params=final, objective=float(history["objective"][-1]), iterations=len(history["objective"]),
                           history=history, converged=converged)

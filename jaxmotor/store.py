@@ -47,6 +47,18 @@ def dataset(variables: dict[str, tuple[tuple[str, ...], np.ndarray]], coords: di
     return xr.Dataset({k: (dims, np.asarray(v)) for k, (dims, v) in variables.items()}, coords=coords, attrs=clean)
 
 
+def annotate(ds, attrs: dict | None = None):
+    """A result's Dataset (``to_dataset()``) with the run's attributes and the provenance added
+    (attributes that are not plain scalars or strings are stored as JSON)."""
+    extra = {}
+    for key, value in {**(attrs or {}), **provenance()}.items():
+        if isinstance(value, (str, int, float, bool)):
+            extra[key] = value
+        else:
+            extra[key] = json.dumps(value, default=lambda v: np.asarray(v).tolist())
+    return ds.assign_attrs(extra)
+
+
 def write(ds, path: str | Path) -> Path:
     """Write a Dataset to a zarr store (replacing an existing one)."""
     path = Path(path)
@@ -58,19 +70,3 @@ def open_store(path: str | Path):
     import xarray as xr
 
     return xr.open_zarr(path, consolidated=True)
-
-
-def module_variables(module, batch_dims: tuple[str, ...], trailing: dict[str, tuple[str, ...]] | None = None):
-    """Variables of an equinox Module of result arrays, for :func:`dataset` (static fields, such as
-    a method name, are not arrays: they belong in the attributes).
-
-    ``trailing`` names the extra axes of fields that have them, e.g. ``{"ph_gap": ("l", "m")}``.
-    """
-    import dataclasses
-
-    trailing = trailing or {}
-    return {
-        f.name: (batch_dims + trailing.get(f.name, ()), np.asarray(getattr(module, f.name)))
-        for f in dataclasses.fields(module)
-        if not f.metadata.get("static", False)
-    }

@@ -60,7 +60,7 @@ def build_parser() -> OneLineParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from ..sweep.devices import initialize_distributed
+    from .._devices import initialize_distributed
 
     try:
         initialize_distributed()

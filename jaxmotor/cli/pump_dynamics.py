@@ -50,7 +50,8 @@ def _spin_lengths(text: str) -> np.ndarray:
 def _meanfield(args) -> int:
     from .. import store
     from ..plots import pump_dynamics as plots
-    from ..pump import MeanFieldConfig, PumpParams, lower_transition, meanfield
+    from ..pump import MeanFieldConfig, MeanFieldSolver, PumpParams, lower_transition, meanfield
+    from ..pump.meanfield import illustrative_frequencies
 
     S = _spin_lengths(args.S)
     if args.omega is not None:
@@ -60,12 +61,12 @@ def _meanfield(args) -> int:
     if np.any(omega <= 0) or not np.all(np.isfinite(omega)):
         raise ValueError(f"omega={omega.tolist()!r} is not allowed: the precession frequencies must be > 0")
     config = MeanFieldConfig(L=args.L, N=args.N, S=S[:, None], theta0=np.deg2rad(args.theta0_deg),
-                             periods=args.periods, ramp_periods=args.ramp_periods, dt=args.dt,
-                             n_saved=args.n_saved, order=args.order, back_action=not args.no_back_action)
+                             periods=args.periods, ramp_periods=args.ramp_periods,
+                             n_saved=args.n_saved, back_action=not args.no_back_action)
+    solver = MeanFieldSolver(dt=args.dt, order=args.order)
     params = PumpParams(omega=omega[None, :], eta=args.eta, J=args.J, Delta=args.Delta)
     t0 = time.perf_counter()
-    res = meanfield(params, config)
-    res.spin.block_until_ready()
+    res = meanfield(params, config, solver)
     elapsed = time.perf_counter() - t0
     omega_min = lower_transition(omega, res.encircles) if omega.size > 1 else np.full(S.shape, np.nan)
     N = config.n_fermions
@@ -74,16 +75,8 @@ def _meanfield(args) -> int:
              "dt_max": args.dt, "order": args.order,
              "back_action": not args.no_back_action}
     out = output_dir(args.out)
-    scalars = ("pumped_charge_per_period", "charge_per_bare_period", "revolutions", "winding", "encircles",
-               "omega_tilde", "energy_error", "norm_error", "dt")
-    variables = {k: (("S", "omega"), np.asarray(getattr(res, k))) for k in scalars}
-    variables.update(time=(("S", "omega", "t"), np.asarray(res.time)),
-                     spin=(("S", "omega", "t", "component"), np.asarray(res.spin)),
-                     energy=(("S", "omega", "t"), np.asarray(res.energy)),
-                     charge=(("S", "omega", "t"), np.asarray(res.charge)),
-                     omega_min=(("S",), omega_min))
-    ds = store.dataset(variables, coords={"S": S, "omega": omega, "component": ["x", "y", "z"]},
-                       attrs={**attrs, "command": "jaxmotor pump meanfield", "wall_time_s": elapsed})
+    ds = res.to_dataset(("S", "omega"), coords={"S": S, "omega": omega}).assign(omega_min=(("S",), omega_min))
+    ds = store.annotate(ds, {**attrs, "command": "jaxmotor pump meanfield", "wall_time_s": elapsed})
     files = {"data": str(store.write(ds, out / "pump_meanfield.zarr"))}
     if not args.no_plot:
         title = (f"mean field: L={args.L}, N={N}, eta={args.eta:g}, start {args.theta0_deg:g} deg"
@@ -91,16 +84,13 @@ def _meanfield(args) -> int:
         files["plot"] = str(plots.meanfield_transport(
             omega, S, np.asarray(res.pumped_charge_per_period), np.asarray(res.encircles), omega_min,
             eta=args.eta, N=N, title=title, path=out / "pump_meanfield.png"))
-        below = np.flatnonzero(~np.asarray(res.encircles)[0])
-        pick = sorted({int(below[-1]) if below.size else 0,
-                       int(np.argmin(np.abs(omega - np.nan_to_num(omega_min[0], nan=omega[0])))),
-                       int(np.argmin(np.abs(omega - 1.0)))})
+        pick = illustrative_frequencies(omega, res.encircles[0], omega_min[0])
         files["trajectory_plot"] = str(plots.spin_trajectories(
             np.asarray(res.time)[0, pick], np.asarray(res.spin)[0, pick], S[0], omega[pick],
             title=f"mean-field spin, S={S[0]:g}", path=out / "pump_meanfield_trajectory.png"))
     squeeze = (lambda a: np.asarray(a).ravel()[0]) if omega.size == 1 and S.size == 1 else np.asarray
     record = {**attrs, "S": squeeze(S), "omega": squeeze(omega),
-              **{k: squeeze(getattr(res, k)) for k in scalars},
+              **{k: squeeze(ds[k].values) for k, v in ds.data_vars.items() if v.dims == ("S", "omega")},
               "omega_min": squeeze(omega_min), "omega_min_times_S": squeeze(omega_min * S),
               "eq20_bound": squeeze(args.eta * N / S), "eq21_bound": 2 * args.eta, "wall_time_s": elapsed, **files}
     if args.json:

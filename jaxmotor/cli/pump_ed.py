@@ -101,13 +101,9 @@ def _sweep(args) -> int:
     t0 = time.perf_counter()
     obs = solve(params, basis, method=args.method, memory_budget=budget, progress=not (args.quiet or args.json))
     elapsed = time.perf_counter() - t0
-    ds = store.dataset(
-        store.module_variables(obs, ("omega",), {"bond_currents": ("bond",), "ph_gap": ("l", "m")}),
-        coords={"omega": omega, "bond": np.arange(1, basis.L + 1), "l": np.arange(1, basis.L + 1),
-                "m": np.arange(1, basis.L + 1)},
-        attrs={**_model_attrs(basis, args), "method": obs.method, "command": "jaxmotor pump sweep",
-               "wall_time_s": elapsed},
-    )
+    sites = np.arange(1, basis.L + 1)
+    ds = store.annotate(obs.to_dataset(("omega",), coords={"omega": omega, "bond": sites, "l": sites, "m": sites}),
+                        {**_model_attrs(basis, args), "command": "jaxmotor pump sweep", "wall_time_s": elapsed})
     data_path = store.write(ds, out / "pump_sweep.zarr")
     files = {"data": str(data_path)}
     if not args.no_plot:

@@ -86,13 +86,10 @@ def _phase(args) -> int:
     elapsed = time.perf_counter() - t0
     result = analyze(diagram, fit_S_min=args.fit_S_min)
     fit = result.fit
-    ds = store.dataset(
-        {"delta_n": (("S", "omega"), diagram.delta_n), "delta_n_bare": (("S", "omega"), diagram.delta_n_bare),
-         "omega_tilde": (("S", "omega"), diagram.omega_tilde), "spin_gap": (("S", "omega"), diagram.spin_gap),
-         "E_prime_margin": (("S", "omega"), diagram.E_prime_margin), "dim": (("S",), diagram.dim),
-         "omega_min": (("S",), result.lower), "omega_upper": (("S",), result.upper)},
-        coords={"S": diagram.S, "omega": diagram.omega},
-        attrs={"L": diagram.L, "N": diagram.N, "eta": args.eta, "J": args.J, "Delta": args.Delta,
+    ds = diagram.to_dataset().assign(omega_min=(("S",), result.lower), omega_upper=(("S",), result.upper))
+    ds = store.annotate(
+        ds,
+        {"eta": args.eta, "J": args.J, "Delta": args.Delta,
                "disorder": args.disorder or "none", "command": "jaxmotor pump phase", "wall_time_s": elapsed,
                "fit_prefactor": fit.prefactor, "fit_prefactor_err": fit.prefactor_err,
                "eq20_prefactor": fit.eq20_prefactor, "fit_S_min": args.fit_S_min, "fit_points": fit.n_points,
@@ -135,14 +132,10 @@ def _correlations(args) -> int:
     corr = spin_correlations(params, basis, times, memory_budget=budget)
     elapsed = time.perf_counter() - t0
     dominant = dominant_frequency(times, corr.xx)
-    ds = store.dataset(
-        {"xx": (("omega", "t"), corr.xx), "yy": (("omega", "t"), corr.yy), "xy": (("omega", "t"), corr.xy),
-         "frequencies": (("omega", "line"), corr.frequencies), "weights_xx": (("omega", "line"), corr.weights_xx),
-         "weights_yy": (("omega", "line"), corr.weights_yy), "weights_xy": (("omega", "line"), corr.weights_xy),
-         "omega_tilde": (("omega",), corr.omega_tilde), "dominant_frequency": (("omega",), dominant),
-         "delta_n": (("omega",), corr.delta_n), "E_prime_margin": (("omega",), corr.E_prime_margin)},
-        coords={"omega": omega, "t": times},
-        attrs={**_model_attrs(basis, args), "command": "jaxmotor pump correlations", "wall_time_s": elapsed,
+    ds = corr.to_dataset(("omega",), coords={"omega": omega}).assign(dominant_frequency=(("omega",), dominant))
+    ds = store.annotate(
+        ds,
+        {**_model_attrs(basis, args), "command": "jaxmotor pump correlations", "wall_time_s": elapsed,
                "units": "correlations in units of spin^2 (divide by S^2 for Fig. 5), t in 1/J"},
     )
     files = {"data": str(store.write(ds, out / "pump_correlations.zarr"))}
@@ -177,15 +170,10 @@ def _disorder(args) -> int:
     result = disorder_average(params, basis, jax.random.key(args.seed), eps0, args.realizations,
                               memory_budget=budget, progress=not (args.quiet or args.json))
     elapsed = time.perf_counter() - t0
-    ds = store.dataset(
-        {"delta_n": (("eps0", "realization"), result.delta_n),
-         "omega_tilde": (("eps0", "realization"), result.omega_tilde),
-         "E_prime_margin": (("eps0", "realization"), result.E_prime_margin),
-         "disorder": (("eps0", "realization", "site"), result.disorder),
-         "delta_n_mean": (("eps0",), result.delta_n_mean), "delta_n_std": (("eps0",), result.delta_n_std),
-         "failed_fraction": (("eps0",), result.failed_fraction)},
-        coords={"eps0": eps0, "realization": np.arange(args.realizations), "site": np.arange(1, basis.L + 1)},
-        attrs={**_model_attrs(basis, args), "omega": args.omega, "seed": args.seed,
+    ds = result.to_dataset().assign_coords(realization=np.arange(args.realizations), site=np.arange(1, basis.L + 1))
+    ds = store.annotate(
+        ds,
+        {**_model_attrs(basis, args), "omega": args.omega, "seed": args.seed,
                "command": "jaxmotor pump disorder", "wall_time_s": elapsed},
     )
     files = {"data": str(store.write(ds, out / "pump_disorder.zarr"))}
@@ -214,11 +202,9 @@ def _phgap(args) -> int:
     out = output_dir(args.out)
     obs = solve(params, basis, method=args.method, memory_budget=budget)
     sites = np.arange(1, basis.L + 1)
-    ds = store.dataset(
-        {"ph_gap": (("l", "m"), obs.ph_gap), "ph_gap_min": ((), obs.ph_gap_min), "ph_gap_max": ((), obs.ph_gap_max),
-         "delta_n": ((), obs.delta_n)},
-        coords={"l": sites, "m": sites},
-        attrs={**_model_attrs(basis, args), "omega": args.omega, "command": "jaxmotor pump phgap",
+    ds = store.annotate(
+        obs.to_dataset(coords={"l": sites, "m": sites, "bond": sites}),
+        {**_model_attrs(basis, args), "omega": args.omega, "command": "jaxmotor pump phgap",
                "convention": "[l, m]: hole at l, particle at m; excited minus selected (SPEC)"},
     )
     files = {"data": str(store.write(ds, out / "pump_phgap.zarr"))}

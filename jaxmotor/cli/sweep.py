@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from ._common import print_json
@@ -21,12 +22,24 @@ The last axis is the fastest; one row along it is the unit of storage.
 """
 
 
+def deterministic_gpu_ops() -> None:
+    """Ask XLA for deterministic GPU kernels (``--xla_gpu_deterministic_ops=true`` in ``XLA_FLAGS``,
+    unless the flag is set already). Why the command does this for ``sweep``: GPU reductions and
+    scatters otherwise add in a run-dependent order, so a resumed sweep would differ from an
+    uninterrupted one in the last bit (measured on an H100: up to 9e-16). It costs speed (the Fig. 3
+    pump sweep ran 12.6x slower per point on the H100; ``--fast-gpu`` skips it). Takes effect only
+    before JAX first uses a device; a no-op on a CPU, which is deterministic. The library itself never
+    writes ``XLA_FLAGS``."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_gpu_deterministic_ops" not in flags:
+        os.environ["XLA_FLAGS"] = (flags + " --xla_gpu_deterministic_ops=true").strip()
+
+
 def _sweep(args) -> int:
     from .. import sweep
-    from ..sweep import devices
 
     if not args.fast_gpu:
-        devices.deterministic_gpu_ops()  # before the first device use: a resumed sweep is bitwise identical
+        deterministic_gpu_ops()  # before the first device use: a resumed sweep is bitwise identical
 
     if args.config is not None:
         if args.set or args.axis or args.model:

@@ -9,12 +9,16 @@ from .hamiltonian import (
     apply_hamiltonian as apply_hamiltonian,
     hamiltonian as hamiltonian,
 )
+from .linalg import EighSolver as EighSolver
 from .observables import PumpObservables as PumpObservables
+from ._point import eigenvalues as eigenvalues, observables as observables
 from .spectrum import solve as solve, spectrum as spectrum
 from .design import GapDesign as GapDesign, optimize_gap as optimize_gap
 from .meanfield import (
     MeanFieldConfig as MeanFieldConfig,
     MeanFieldResult as MeanFieldResult,
+    MeanFieldSolver as MeanFieldSolver,
+    meanfield_run as meanfield_run,
     lower_transition as lower_transition,
     meanfield as meanfield,
 )

@@ -11,7 +11,6 @@ to the jitted code as constant arrays. Nothing ever touches the 2^L Fock space.
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 from itertools import combinations
 from math import comb
@@ -22,6 +21,7 @@ import numpy as np
 from jaxtyping import Array, Complex, Float, Int
 
 from .._validate import check_int, fail
+from ..batching import default_memory_budget
 
 # Dense complex128 H plus eigenvectors plus workspace: ~4 copies of D² complex numbers.
 _BYTES_PER_DENSE_ENTRY = 4 * 16
@@ -185,22 +185,10 @@ def ed_bytes(dim: int, L: int, *, sectors: bool) -> int:
 
 def check_memory(L, N, S, need: float, memory_budget: float | None, what: str) -> None:
     """Fail (naming L) if ``need`` bytes exceed the memory budget (default half the machine's)."""
-    budget = memory_budget if memory_budget is not None else _default_memory_budget()
+    budget = memory_budget if memory_budget is not None else default_memory_budget()
     if need > budget:
         fail("L", L, f"{what} of L={L}, N={N}, S={S} needs about {need / 2**30:.1f} GiB per point, "
                      f"more than the memory budget of {budget / 2**30:.1f} GiB")
-
-
-def _default_memory_budget() -> float:
-    """Bytes a chunk may use: 90 % of the accelerator's allocator limit on a GPU, else half of the
-    machine's physical memory."""
-    stats = jax.devices()[0].memory_stats() if jax.default_backend() != "cpu" else None
-    if stats and "bytes_limit" in stats:
-        return 0.9 * stats["bytes_limit"]
-    try:
-        return 0.5 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 8 * 2**30
 
 
 def make_basis(L: int = 8, N: int | None = None, S=10, *, memory_budget: float | None = None) -> PumpBasis:

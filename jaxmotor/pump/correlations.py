@@ -24,17 +24,23 @@ Units: ħ = 1, times in units of 1/J, correlations in units of spin² (divide by
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import ClassVar
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Float
 
+from .. import batching
+from .._results import to_dataset
 from .._validate import check_finite, fail
-from .basis import PumpBasis, check_memory
+from .basis import PumpBasis
 from .hamiltonian import PumpParams, hamiltonian
+from .linalg import EighSolver
 from .observables import as_matrix, observables_from_eigh
-from .spectrum import eigh, point_bytes
+from .spectrum import point_bytes
 
 
 class SpinCorrelations(eqx.Module):
@@ -52,7 +58,7 @@ class SpinCorrelations(eqx.Module):
         S: the spin size.
     """
 
-    times: Float[np.ndarray, " T"]
+    times: Float[np.ndarray, " T"] | None
     xx: Complex[np.ndarray, "*batch T"]
     yy: Complex[np.ndarray, "*batch T"]
     xy: Complex[np.ndarray, "*batch T"]
@@ -64,6 +70,19 @@ class SpinCorrelations(eqx.Module):
     delta_n: Float[np.ndarray, "*batch"]
     E_prime_margin: Float[np.ndarray, "*batch"]
     S: float = eqx.field(static=True)
+
+    dims: ClassVar[dict[str, tuple[str, ...]]] = {
+        **{k: ("t",) for k in ("xx", "yy", "xy")},
+        **{k: ("line",) for k in ("frequencies", "weights_xx", "weights_yy", "weights_xy")},
+    }
+
+    def to_dataset(self, batch_dims: tuple[str, ...] | None = None, coords: dict | None = None,
+                   attrs: dict | None = None):
+        """The correlations as an ``xarray.Dataset`` (batch axes ``batch_dims``, then ``t`` (the
+        times, a coordinate) or ``line``; complex series are stored as they are)."""
+        coords = {"t": self.times, **(coords or {})} if self.times is not None else coords
+        return to_dataset(self, reference="omega_tilde", trailing=self.dims, shared={"times": ("t",)},
+                          batch_dims=batch_dims, coords=coords, attrs=attrs)
 
 
 def spectral_lines(
@@ -84,47 +103,62 @@ def correlation_series(
     return weights @ jnp.exp(-1j * frequencies[:, None] * times[None, :])
 
 
-@eqx.filter_jit
-def _kernel(flat: PumpParams, basis: PumpBasis, times):
-    def one(p):
-        evals, evecs = eigh(hamiltonian(p, basis))
-        obs = observables_from_eigh(p, basis, evals, evecs)
-        freqs, weights = spectral_lines(basis, evals, evecs, obs.selected_index)
-        return freqs, weights, correlation_series(freqs, weights, times), obs.omega_tilde, obs.delta_n, obs.E_prime_margin
+def spin_correlation(params: PumpParams, basis: PumpBasis, times: Float[Array, " T"], *,
+                     solver: EighSolver | None = None) -> SpinCorrelations:
+    """C_xx(t), C_yy(t), C_xy(t) of the selected state at one parameter point (pure: composes with
+    ``jit``, ``vmap`` and ``grad``; one dense ``eigh``, differentiated degeneracy-safely as in
+    :func:`jaxmotor.pump.observables`)."""
+    solver = EighSolver.default() if solver is None else solver
+    evals, evecs = solver.eigh(hamiltonian(params, basis))
+    obs = observables_from_eigh(params, basis, evals, evecs)
+    freqs, weights = spectral_lines(basis, evals, evecs, obs.selected_index)
+    series = correlation_series(freqs, weights, times)
+    return SpinCorrelations(
+        times=times, xx=series[0], yy=series[1], xy=series[2], frequencies=freqs, weights_xx=weights[0],
+        weights_yy=weights[1], weights_xy=weights[2], omega_tilde=obs.omega_tilde, delta_n=obs.delta_n,
+        E_prime_margin=obs.E_prime_margin, S=basis.S,
+    )
 
-    return jax.vmap(one)(flat)
+
+def _correlation_point(params, basis, times, solver):
+    out = spin_correlation(params, basis, times, solver=solver)
+    return eqx.tree_at(lambda c: c.times, out, None, is_leaf=lambda x: x is None)  # times are shared
 
 
-def spin_correlations(params: PumpParams, basis: PumpBasis, times, *, memory_budget: float | None = None) -> SpinCorrelations:
-    """C_xx(t), C_yy(t), C_xy(t) in the selected state at every parameter point (Fig. 5).
-
-    One jitted, vmapped dense ``eigh`` per point (the whole batch at once: keep it to a short
-    list of ω — memory grows as batch × D²).
+def spin_correlations(params: PumpParams, basis: PumpBasis, times, *, memory_budget: float | None = None,
+                      progress: bool = False, solver: EighSolver | None = None) -> SpinCorrelations:
+    """C_xx(t), C_yy(t), C_xy(t) in the selected state at every parameter point (Fig. 5): the batched
+    form of :func:`spin_correlation` (one dense ``eigh`` per point, chunked to the memory budget).
 
     Args:
         params: the model; any batch shape (e.g. a list of ω).
         basis: from :func:`~jaxmotor.pump.make_basis`.
         times: 1-D array of times t (units of 1/J).
-        memory_budget: bytes for the whole batch (default half the machine's memory).
+        memory_budget: bytes one chunk may use (default half the machine's memory).
+        progress: a progress bar over chunks.
+        solver: the eigensolver (default :meth:`~jaxmotor.pump.EighSolver.default`).
     """
     times = np.asarray(times, dtype=float)
     check_finite("times", times)
     if times.ndim != 1 or times.size < 1:
         fail("times", times, "expected a non-empty 1-D array of times")
+    memory_budget = batching.check_budget(memory_budget)
+    solver = EighSolver.default() if solver is None else solver
+    per_point = point_bytes(basis) + 16 * (times.size + 4) * basis.dim
+    batching.check_memory("L", basis.L, per_point, memory_budget,
+                          f"spin correlations of L={basis.L}, N={basis.N}, S={basis.S:g} (one point)")
     full = params.broadcast(basis.L)
     shape = full.batch_shape
-    n = int(np.prod(shape))
-    check_memory(basis.L, basis.N, basis.S, n * (point_bytes(basis) + 16 * times.size * basis.dim), memory_budget,
-                 f"spin correlations of {n} points")
-    flat = jax.tree.map(lambda x: jnp.reshape(x, (n,) + x.shape[len(shape):]), full)
-    freqs, weights, series, omega_tilde, delta_n, margin = jax.tree.map(np.asarray, _kernel(flat, basis, times))
-    unflat = lambda x: x.reshape(shape + x.shape[1:])  # noqa: E731
-    weights, series = unflat(weights), unflat(series)
-    return SpinCorrelations(
-        times=times, xx=series[..., 0, :], yy=series[..., 1, :], xy=series[..., 2, :], frequencies=unflat(freqs),
-        weights_xx=weights[..., 0, :], weights_yy=weights[..., 1, :], weights_xy=weights[..., 2, :],
-        omega_tilde=unflat(omega_tilde), delta_n=unflat(delta_n), E_prime_margin=unflat(margin), S=basis.S,
-    )
+    out = batching.run(_kernel(solver), batching.flatten(full, shape), replicated=(basis, times),
+                       bytes_per_point=per_point, memory_budget=memory_budget, progress=progress,
+                       desc="spin correlations")
+    out = batching.unflatten(out, shape)
+    return eqx.tree_at(lambda c: c.times, out, times, is_leaf=lambda x: x is None)
+
+
+@lru_cache(maxsize=None)
+def _kernel(solver: EighSolver):
+    return lambda p, basis, times: _correlation_point(p, basis, times, solver)
 
 
 def dominant_frequency(times, series, *, oversample: int = 16) -> np.ndarray:
@@ -160,4 +194,4 @@ def dominant_frequency(times, series, *, oversample: int = 16) -> np.ndarray:
     return nu[k] + np.clip(shift, -1, 1) * (nu[1] - nu[0])
 
 
-__all__ = ["SpinCorrelations", "spin_correlations", "spectral_lines", "correlation_series", "dominant_frequency"]
+__all__ = ["SpinCorrelations", "spin_correlation", "spin_correlations", "spectral_lines", "correlation_series", "dominant_frequency"]

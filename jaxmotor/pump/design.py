@@ -8,9 +8,9 @@ The objective is the minimum over site pairs of the normalized particle-hole gap
 ΔE_{l,m} = ⟨φ|H|φ⟩/⟨φ|φ⟩ - E_n, φ = c†_m c_l ψ (Eq. 34, SPEC §1), of the selected state ψ (minimal
 E' = E + ω⟨S_z⟩, Eq. 11): the smallest fermion excitation above the pumping state, units of J.
 It is differentiated by ``jax.grad`` through the ED
-(:func:`jaxmotor.pump.gradients.differentiable_observables`: perturbation theory of the selected
-eigenpair only, no NaN from degeneracies elsewhere) and maximized by Adam (optax). No finite
-differences, no grid search.
+(:func:`jaxmotor.pump.observables` with ``method="full"``: first-order perturbation theory with
+degenerate pairs dropped, no NaN from degeneracies elsewhere) and maximized by Adam (optax) in the
+one optimizer loop of :func:`jaxmotor.optimize.optimize`. No finite differences, no grid search.
 
 Constraints.
 
@@ -24,14 +24,15 @@ Constraints.
   from 1 to about -0.06, and the gap of the *new* state is larger — so without a constraint the
   ascent walks off the plateau. Two mechanisms, one smooth and one exact:
 
-  1. a log barrier μ·ln(E'_runner-up - E'_selected) (:func:`selection_margin`, differentiable
-     through the same perturbation theory) added to the gap: an interior-point method that keeps the
+  1. a log barrier μ·ln(E'_runner-up - E'_selected) (``E_prime_margin`` of the same ED,
+     differentiable through the same perturbation theory) added to the gap: an interior-point method that keeps the
      selected state from being overtaken and, near the edge, supplies the edge's normal, so the
      iterate can slide along the edge (the optimum is where ∇gap = -μ∇margin/margin). It settles
      at a margin of order μ·|∂margin|/|∂gap| (≈ 3μ here).
   2. every proposed step is checked by an independent ED: Δn from the pipeline of
      :func:`jaxmotor.pump.solve` (symmetry sectors on a clean ring; no derivatives involved). A
-     step that leaves the plateau is halved up to ``backtracking`` times, then dropped. This
+     step that leaves the plateau is halved up to ``backtracking`` times, then dropped
+     (``optimize(..., feasible=..., backtracking=...)``). This
      catches what the barrier cannot see: a step that jumps over a crossing, and the excursions
      of Δn just before the edge (ω̃, an argmax over spectral lines, jumps there: Δn ≈ 1.02-1.04).
 
@@ -54,32 +55,19 @@ import optax
 from jaxtyping import Array, Float
 
 from .._validate import check_int, check_range, fail
-from ..optimize import Box
+from ..optimize import Box, optimize
+from ._point import observables
 from .basis import PumpBasis
-from .gradients import differentiable_observables, selected_eigenpair
-from .hamiltonian import PumpParams, hamiltonian
-from .observables import as_matrix, observables_from_eigh, sz_expectations
-from .sectors import make_sectors, observables_from_sectors, sector_spectrum
-from .spectrum import choose_method, eigh
+from .hamiltonian import PumpParams
+from .spectrum import choose_method
 
 
 def selection_margin(params: PumpParams, basis: PumpBasis) -> Float[Array, ""]:
     """E'_m - E'_n ≥ 0 between the runner-up m and the selected state n (E' = E + ω⟨S_z⟩, Eq. 11),
-    differentiable in the parameters (one point; the same number as ``solve(...).E_prime_margin``).
-
-    The pair (n, m) is a discrete choice held fixed (``stop_gradient``); both E' are differentiated
-    through :func:`~jaxmotor.pump.gradients.selected_eigenpair`, so they must be non-degenerate.
-    """
-    matrix = hamiltonian(params, basis)
-    evals, evecs = jax.lax.stop_gradient(eigh(matrix))
-    order = jnp.argsort(evals + params.omega * sz_expectations(evecs, basis))
-
-    def e_prime(k):
-        energy, vec, _, _ = selected_eigenpair(matrix, k)
-        psi = as_matrix(vec, basis)
-        return energy + params.omega * jnp.real(jnp.vdot(psi, psi @ basis.sz.T))
-
-    return e_prime(order[1]) - e_prime(order[0])
+    differentiable in the parameters (one point; the same number as ``solve(...).E_prime_margin``):
+    ``observables(params, basis, method="full").E_prime_margin``. The pair (n, m) is a discrete choice
+    held fixed; both must be non-degenerate for the derivative to be unique."""
+    return observables(params, basis, method="full").E_prime_margin
 
 
 class GapDesign(eqx.Module):
@@ -92,7 +80,7 @@ class GapDesign(eqx.Module):
         delta_n: the charge per period there, from the ED of :func:`~jaxmotor.pump.solve` (|Δn - 1| < tol).
         iterations: optimizer steps taken (one gradient through the ED each).
         evaluations: ED evaluations the optimizer used: each gradient (one point through
-            :func:`~jaxmotor.pump.gradients.differentiable_observables` and :func:`selection_margin`)
+            :func:`~jaxmotor.pump.observables`, ``method="full"``)
             counts one, each feasibility check (the ED of :func:`~jaxmotor.pump.solve`) one (the start, and
             every proposed or halved step).
         rejected: proposals (halvings included) that left the quantized plateau; > 0 when the
@@ -167,71 +155,55 @@ def optimize_gap(
     start = (float(params.eta), float(params.Delta) / J)
     for label, value, (lo, hi) in (("params.eta", start[0], eta_bounds), ("params.Delta/J", start[1], delta_bounds)):
         check_range(label, value, low=lo, high=hi, low_inclusive=False, high_inclusive=False)
-    boxes = (Box(*eta_bounds), Box(*delta_bounds))
+    boxes = {"eta": Box(*eta_bounds), "ratio": Box(*delta_bounds)}
 
-    def point(u) -> PumpParams:
-        eta, ratio = (box.forward(x) for box, x in zip(boxes, u))
-        return PumpParams(omega=omega, eta=eta, J=params.J, Delta=J * ratio, flux=params.flux,
+    def point(design) -> PumpParams:
+        return PumpParams(omega=omega, eta=design["eta"], J=params.J, Delta=J * design["ratio"], flux=params.flux,
                           disorder=params.disorder)
 
-    def objective(u):
-        p = point(u)
-        gap = differentiable_observables(p, basis)["ph_gap_min"]
-        return gap + barrier * jnp.log(selection_margin(p, basis)), gap
+    def objective(design, key):
+        obs = observables(point(design), basis, method="full")
+        return obs.ph_gap_min + barrier * jnp.log(obs.E_prime_margin), {
+            "ph_gap_min": obs.ph_gap_min, "delta_n": obs.delta_n, "Delta": J * design["ratio"]}
 
-    # As the motor's design_optimizer: clip first, so that the barrier's spike near the edge
-    # (|∇| ~ μ/margin) neither throws the iterate back nor inflates Adam's moments for many steps.
+    # As the motor's design: clip first, so that the barrier's spike near the edge (|∇| ~ μ/margin)
+    # neither throws the iterate back nor inflates Adam's moments for many steps.
     optimizer = optax.chain(optax.clip_by_global_norm(1.0),
                             optax.adam(optax.cosine_decay_schedule(learning_rate, steps), b1=0.5, b2=0.9))
+    method = choose_method(params, method)
 
     @jax.jit
-    def ascent(u, state):
-        (value, gap), grad = jax.value_and_grad(objective, has_aux=True)(u)
-        updates, state = optimizer.update(-grad, state, u)
-        p = point(u)
-        return updates, state, jnp.stack([value, gap, p.eta, p.Delta, jnp.linalg.norm(grad)])
+    def delta_n(eta, ratio):
+        # the independent check: the ED of solve() (sectors on a clean ring), jitted for one point
+        return observables(point({"eta": eta, "ratio": ratio}), basis, method=method).delta_n
 
-    sectors = make_sectors(basis) if choose_method(params, method) == "sectors" else None
+    checks = {"evaluations": 0, "rejected": 0}
+    seen: dict[tuple[float, float], float] = {}
 
-    @jax.jit
-    def delta_n(u):
-        # The per-point kernel of solve(), jitted for one point: one dispatch per check, where solve's
-        # chunking and sharding machinery costs dozens (it dominates a run under CPU contention).
-        p = point(u)
-        if sectors is None:
-            return observables_from_eigh(p, basis, *eigh(hamiltonian(p, basis))).delta_n
-        return observables_from_sectors(p, basis, sectors, *sector_spectrum(p, basis, sectors, eigh)).delta_n
+    def quantized(design) -> bool:
+        where = (design["eta"], design["ratio"])
+        if where not in seen:
+            seen[where] = float(delta_n(*where))
+            checks["evaluations"] += 1
+        ok = abs(seen[where] - 1.0) < quantization_tol
+        checks["rejected"] += not ok
+        return ok
 
-    u = np.array([box.inverse(x) for box, x in zip(boxes, start)])
-    dn, evaluations, rejected = float(delta_n(u)), 1, 0
+    dn = float(delta_n(*start))
+    seen[start] = dn
+    checks["evaluations"] += 1
     if not abs(dn - 1.0) < quantization_tol:
         fail("params", start, f"the start (eta, Delta/J) must be quantized, |Δn - 1| < {quantization_tol:g}; "
              f"it has Δn = {dn:.4g}")
-    state = optimizer.init(jnp.asarray(u))
-    rows = []
-    iterator = range(steps + 1)
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(iterator, desc="optimize gap", unit="step")
-    for i in iterator:
-        updates, new_state, record = ascent(u, state)
-        updates, record = np.asarray(updates), np.asarray(record)
-        evaluations += 1
-        rows.append((*record[:4], dn, record[4]))
-        if not np.all(np.isfinite(record)):
-            raise FloatingPointError(f"objective or gradient not finite at step {i}: {rows[-1]}")
-        if i == steps:
-            break
-        for halving in range(backtracking + 1):
-            proposal = u + updates * 0.5**halving
-            dn_new = float(delta_n(proposal))
-            evaluations += 1
-            if abs(dn_new - 1.0) < quantization_tol:
-                u, state, dn = proposal, new_state, dn_new
-                break
-            rejected += 1
-    columns = np.array(rows).T
-    history = dict(zip(("objective", "ph_gap_min", "eta", "Delta", "delta_n", "grad_norm"), columns))
-    return GapDesign(omega=omega, eta=rows[-1][2], Delta=rows[-1][3], ph_gap_min=rows[-1][1], delta_n=dn,
-                     iterations=steps, evaluations=evaluations, rejected=rejected, history=history)
+    result = optimize(objective, {"eta": start[0], "ratio": start[1]}, maximize=True, constraints=boxes,
+                      optimizer=optimizer, steps=steps + 1, feasible=quantized, backtracking=backtracking,
+                      has_aux=True, progress=progress)
+    aux = result.history["aux"]
+    history = {"objective": result.history["objective"], "ph_gap_min": aux["ph_gap_min"],
+               "eta": result.history["params"]["eta"], "Delta": aux["Delta"], "delta_n": aux["delta_n"],
+               "grad_norm": result.history["grad_norm"]}
+    final = (float(history["eta"][-1]), float(result.history["params"]["ratio"][-1]))
+    return GapDesign(omega=omega, eta=final[0], Delta=float(history["Delta"][-1]),
+                     ph_gap_min=float(history["ph_gap_min"][-1]), delta_n=seen.get(final, float(delta_n(*final))),
+                     iterations=result.iterations - 1, evaluations=checks["evaluations"] + result.iterations,
+                     rejected=checks["rejected"], history=history)

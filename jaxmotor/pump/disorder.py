@@ -14,12 +14,15 @@ at order J (a few realizations fail at 0.5 J).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Key
 
+from .._results import to_dataset
 from .._validate import check_int, check_range, fail
 from .basis import PumpBasis
 from .hamiltonian import PumpParams
@@ -64,6 +67,14 @@ class DisorderResult(eqx.Module):
     failed_fraction: Float[np.ndarray, " E"]
     omega_tilde: Float[np.ndarray, "E R"]
     E_prime_margin: Float[np.ndarray, "E R"]
+
+    dims: ClassVar[dict[str, tuple[str, ...]]] = {"disorder": ("realization", "site"), "delta_n": ("realization",),
+                                                  "omega_tilde": ("realization",), "E_prime_margin": ("realization",)}
+
+    def to_dataset(self, attrs: dict | None = None):
+        """An ``xarray.Dataset`` over ``eps0`` (coordinate), ``realization`` and ``site``."""
+        return to_dataset(self, reference="delta_n_mean", trailing=self.dims, shared={"eps0": ("eps0",)},
+                          batch_dims=("eps0",), coords={"eps0": self.eps0}, attrs=attrs)
 
 
 def disorder_average(

@@ -9,11 +9,15 @@ solver where the backend has several:
 * ``"jacobi"`` — cuSOLVER ``syevj`` (Jacobi sweeps; batched kernels for small matrices) on a GPU;
 * ``"auto"`` — whatever JAX chooses (the default on other backends, e.g. TPU).
 
-:func:`default_algorithm` gives the measured best per backend (``benchmarks/bench_pump_large.py``;
-the environment variable ``JAXMOTOR_EIGH`` overrides it). cuSOLVER reports a failed decomposition
-with ``info != 0`` and JAX then returns NaN; :func:`jaxmotor.pump.solve` checks every chunk and
-recomputes a failed one with :func:`fallback_algorithm` (complex128 ``eigh`` on CUDA has returned NaN
-in some JAX versions).
+:class:`EighSolver` is the setting, as data: ``EighSolver.default()`` is the measured best for
+the backend (``benchmarks/bench_pump_large.py``), ``EighSolver("jacobi")`` another choice; pass it
+as ``solver=`` to :func:`jaxmotor.pump.solve` and friends. cuSOLVER reports a failed decomposition
+with ``info != 0`` and JAX then returns NaN; the batched drivers check every chunk and recompute a
+failed one with the solver's ``fallback`` (complex128 ``eigh`` on CUDA has returned NaN in some JAX
+versions).
+
+:func:`safe_eigh` is ``eigh`` with a degeneracy-safe derivative (below), the one used under
+``jax.grad``.
 
 Several CPU devices: JAX's batched LAPACK kernels split the batch into tasks on XLA's intra-op
 thread pool and block a pool thread until they finish. With several CPU devices running at once
@@ -24,25 +28,24 @@ batching rule); the devices still run in parallel.
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache
+from functools import lru_cache, partial
 
+import equinox as eqx
 import jax
+import jax.numpy as jnp
 from jax.lax.linalg import EighImplementation
 
 from .._validate import fail
 
 ALGORITHMS = ("lapack", "qr", "jacobi", "auto")
 _IMPLEMENTATION = {"lapack": None, "auto": None, "qr": EighImplementation.QR, "jacobi": EighImplementation.JACOBI}
-# Measured best per backend (benchmarks/results/pump_large_*.json).
-_DEFAULT = {"cpu": "lapack", "gpu": "qr"}
+# Measured best per backend (benchmarks/results/pump_large_*.json); read by EighSolver.default() only.
+_MEASURED_BEST = {"cpu": "lapack", "gpu": "qr"}
 
 
 def default_algorithm() -> str:
-    """The solver for this backend: ``JAXMOTOR_EIGH`` if set, else the measured best."""
-    backend = jax.default_backend()
-    chosen = os.environ.get("JAXMOTOR_EIGH") or _DEFAULT.get(backend, "auto")
-    return check_algorithm(chosen)
+    """The measured best solver for this backend."""
+    return check_algorithm(_MEASURED_BEST.get(jax.default_backend(), "auto"))
 
 
 def check_algorithm(algorithm: str) -> str:
@@ -61,6 +64,50 @@ def check_algorithm(algorithm: str) -> str:
 def fallback_algorithm(algorithm: str) -> str | None:
     """The other GPU solver, tried on a chunk where ``algorithm`` returned NaN (None on a CPU)."""
     return {"qr": "jacobi", "jacobi": "qr"}.get(algorithm)
+
+
+class EighSolver(eqx.Module):
+    """Which Hermitian eigensolver the pump's ED uses, and what to do when it fails.
+
+    Attributes:
+        algorithm: ``"lapack"`` (CPU), ``"qr"`` (cuSOLVER syevd) or ``"jacobi"`` (cuSOLVER syevj)
+            on a GPU, ``"auto"`` (JAX's choice; other backends).
+        fallback: the solver a chunk is recomputed with when ``algorithm`` returned NaN (GPU only), or
+            None.
+        degeneracy_tol: eigenvalue pairs closer than this get no mutual term in the derivative of
+            :func:`safe_eigh` (units of energy).
+    """
+
+    algorithm: str = eqx.field(static=True, default="lapack")
+    fallback: str | None = eqx.field(static=True, default=None)
+    degeneracy_tol: float = eqx.field(static=True, default=1e-9)
+
+    def __check_init__(self):
+        check_algorithm(self.algorithm)
+        if self.fallback is not None:
+            check_algorithm(self.fallback)
+
+    @classmethod
+    def default(cls) -> "EighSolver":
+        """The measured best for the current backend (LAPACK on a CPU; cuSOLVER syevd with syevj as the
+        fallback on a GPU)."""
+        algorithm = default_algorithm()
+        return cls(algorithm=algorithm, fallback=fallback_algorithm(algorithm))
+
+    def eigh(self, matrix):
+        """Eigenvalues (ascending) and eigenvectors of a Hermitian matrix, with the degeneracy-safe
+        derivative of :func:`safe_eigh`."""
+        return safe_eigh(matrix, self.algorithm, self.degeneracy_tol)
+
+    def eigvalsh(self, matrix):
+        """Ascending eigenvalues."""
+        return eigvalsh(matrix, self.algorithm)
+
+    def with_fallback(self) -> "EighSolver | None":
+        """The solver of a failed chunk's second try (None when there is no fallback)."""
+        if self.fallback is None:
+            return None
+        return EighSolver(self.fallback, None, self.degeneracy_tol)
 
 
 def _decompose(matrix, algorithm: str):
@@ -92,6 +139,36 @@ def _one_matrix_per_call(algorithm: str, values_only: bool):
 def _serial() -> bool:
     """Several CPU devices share one LAPACK thread pool: go one matrix per call (module docstring)."""
     return jax.default_backend() == "cpu" and jax.local_device_count() > 1
+
+
+@partial(jax.custom_jvp, nondiff_argnums=(1, 2))
+def safe_eigh(matrix, algorithm: str = "lapack", degeneracy_tol: float = 1e-9):
+    """:func:`eigh` whose derivative stays finite at degeneracies.
+
+    ``jnp.linalg.eigh``'s derivative has 1/(E_i - E_j) for every pair of eigenvalues, so one
+    degenerate pair anywhere in the spectrum makes every derivative NaN. Here the pairs with
+    |E_i - E_j| ≤ ``degeneracy_tol`` get no term: first-order perturbation theory
+
+        dE_n = ⟨n|dH|n⟩,     d|n⟩ = Σ_{m: |E_n - E_m| > tol} |m⟩ ⟨m|dH|n⟩ / (E_n - E_m),
+
+    which is exact for every non-degenerate eigenpair, whatever degeneracies exist elsewhere. For a
+    degenerate eigenpair it is the derivative of one gauge-fixed member of the multiplet (not unique):
+    keep the states a result depends on non-degenerate when its derivative matters (the pump's
+    ``E_prime_margin`` says how close the selected state's competitor is).
+    """
+    return eigh(matrix, algorithm)
+
+
+@safe_eigh.defjvp
+def _safe_eigh_jvp(algorithm, degeneracy_tol, primals, tangents):
+    (matrix,), (dmatrix,) = primals, tangents
+    evals, evecs = safe_eigh(matrix, algorithm, degeneracy_tol)
+    coupling = jnp.conj(evecs).T @ dmatrix @ evecs  # ⟨m|dH|n⟩
+    gaps = evals[None, :] - evals[:, None]  # E_n - E_m at [m, n]
+    keep = jnp.abs(gaps) > degeneracy_tol
+    d_vecs = evecs @ jnp.where(keep, coupling / jnp.where(keep, gaps, 1.0), 0.0)
+    d_evals = jnp.real(jnp.diagonal(coupling))
+    return (evals, evecs), (d_evals, d_vecs.astype(evecs.dtype))
 
 
 def eigh(matrix, algorithm: str | None = None):

@@ -72,14 +72,20 @@ Q(t_K)/K over the K completed revolutions of the run (SPEC), and ω̃ = 2πK/t_K
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import ClassVar
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Complex, Float, Int
 
+from .. import batching
+from .._results import to_dataset
 from .._validate import check_finite, check_int, check_range, fail
 from .hamiltonian import PumpParams
+from .linalg import safe_eigh
 
 # Yoshida's triple jump: S4(τ) = S2(w₁τ) S2(w₀τ) S2(w₁τ) is fourth order for a symmetric S2.
 _W1 = 1.0 / (2.0 - 2.0 ** (1.0 / 3.0))
@@ -88,8 +94,37 @@ _REVOLUTION_TOL = 1e-9
 _MAX_STEPS = 10**7
 
 
+class MeanFieldSolver(eqx.Module):
+    """How the mean-field flow is integrated (settings, not physics).
+
+    Attributes:
+        dt: largest time step (units 1/J). Every batch element runs the same number of steps,
+            set by the smallest |ω| of the batch; its step is periods·2π/(|ω|·n_steps) ≤ dt
+            (the ramp likewise, with its own number of steps).
+            The fermions set the scale: the fourth-order splitting is converged to ~1e-4 in the
+            pumped charge at dt = 0.1 (bandwidth ~2J; at ω = 0.05 the charge per period changes
+            by 1e-5 from dt = 0.1 to 0.025) while dt ≳ 0.5 is visibly wrong. Default 0.1.
+        order: 2 (Strang) or 4 (Yoshida). Default 4.
+    """
+
+    dt: float = eqx.field(static=True, default=0.1)
+    order: int = eqx.field(static=True, default=4)
+
+    def __check_init__(self):
+        check_range("dt", self.dt, low=0.0, high=10.0, low_inclusive=False)
+        if self.order not in (2, 4):
+            fail("order", self.order, "must be 2 or 4")
+
+    @classmethod
+    def default(cls) -> "MeanFieldSolver":
+        """Fourth order at dt = 0.1 on every backend."""
+        return cls()
+
+
 class MeanFieldConfig(eqx.Module):
-    """Setup of a mean-field run. ``S`` and ``theta0`` may be arrays (they join the batch).
+    """The physical setup of a mean-field run: ring, spin, start, protocol and length (the
+    integrator's settings are :class:`MeanFieldSolver`). ``S`` and ``theta0`` may be arrays (they
+    join the batch).
 
     Attributes:
         L: ring sites (even, ≥ 4).
@@ -103,14 +138,7 @@ class MeanFieldConfig(eqx.Module):
             precession, T_R = R·2π/|ω|, on the fixed precession ending at θ₀, before the measured
             run (module doc, "Ramp"; SPEC §1). Default 0: sudden start at the full ω. About 2 removes
             most of the start-up excitation at S = 10, ω = 0.5, L = 8; much longer ramps do not help.
-        dt: largest time step (units 1/J). Every batch element runs the same number of steps,
-            set by the smallest |ω| of the batch; its step is periods·2π/(|ω|·n_steps) ≤ dt
-            (the ramp likewise, with its own number of steps).
-            The fermions set the scale: the fourth-order splitting is converged to ~1e-4 in the
-            pumped charge at dt = 0.1 (bandwidth ~2J; at ω = 0.05 the charge per period changes
-            by 1e-5 from dt = 0.1 to 0.025) while dt ≳ 0.5 is visibly wrong. Default 0.1.
         n_saved: points kept of the trajectory (besides t = 0). Default 400.
-        order: 2 (Strang) or 4 (Yoshida). Default 4.
         back_action: False forces a fixed precession at ω (no torque from the fermions).
     """
 
@@ -120,9 +148,7 @@ class MeanFieldConfig(eqx.Module):
     theta0: Float[ArrayLike, "*batch"] = np.pi / 2
     periods: int = eqx.field(static=True, default=20)
     ramp_periods: float = eqx.field(static=True, default=0.0)
-    dt: float = eqx.field(static=True, default=0.1)
     n_saved: int = eqx.field(static=True, default=400)
-    order: int = eqx.field(static=True, default=4)
     back_action: bool = eqx.field(static=True, default=True)
 
     def __check_init__(self):
@@ -135,26 +161,23 @@ class MeanFieldConfig(eqx.Module):
         check_finite("theta0", self.theta0)
         check_int("periods", self.periods, low=1, high=10**6)
         check_range("ramp_periods", self.ramp_periods, low=0.0, high=1e6)
-        check_range("dt", self.dt, low=0.0, high=10.0, low_inclusive=False)
         check_int("n_saved", self.n_saved, low=1, high=10**6)
-        if self.order not in (2, 4):
-            fail("order", self.order, "must be 2 or 4")
 
     @property
     def n_fermions(self) -> int:
         return self.L // 2 if self.N is None else self.N
 
-    def steps(self, omega) -> tuple[int, int]:
-        """(n_steps, save_every) for the batch of frequencies ``omega`` (host values)."""
-        needed = self.periods * 2 * np.pi / (np.min(np.abs(np.asarray(omega))) * self.dt)
+    def steps(self, omega, dt: float) -> tuple[int, int]:
+        """(n_steps, save_every) for the batch of frequencies ``omega`` (host values) and step ``dt``."""
+        needed = self.periods * 2 * np.pi / (np.min(np.abs(np.asarray(omega))) * dt)
         save_every = max(1, int(np.ceil(needed / self.n_saved - 1e-9)))
         return save_every * self.n_saved, save_every
 
-    def ramp_steps(self, omega) -> int:
+    def ramp_steps(self, omega, dt: float) -> int:
         """Steps of the ramp for the batch of frequencies ``omega`` (host values); 0 without a ramp."""
         if self.ramp_periods == 0:
             return 0
-        needed = self.ramp_periods * 2 * np.pi / (np.min(np.abs(np.asarray(omega))) * self.dt)
+        needed = self.ramp_periods * 2 * np.pi / (np.min(np.abs(np.asarray(omega))) * dt)
         return max(1, int(np.ceil(needed - 1e-9)))
 
 
@@ -193,6 +216,16 @@ class MeanFieldResult(eqx.Module):
     norm_error: Float[Array, "*batch"]
     dt: Float[Array, "*batch"]
 
+    dims: ClassVar[dict[str, tuple[str, ...]]] = {"time": ("t",), "spin": ("t", "component"),
+                                                  "energy": ("t",), "charge": ("t",)}
+
+    def to_dataset(self, batch_dims: tuple[str, ...] | None = None, coords: dict | None = None,
+                   attrs: dict | None = None):
+        """The run as an ``xarray.Dataset``: batch axes ``batch_dims``, then ``t`` (the saved times)
+        and ``component`` (x, y, z) of the spin."""
+        return to_dataset(self, reference="winding", trailing=self.dims, batch_dims=batch_dims,
+                          coords={"component": ["x", "y", "z"], **(coords or {})}, attrs=attrs)
+
 
 def single_particle_terms(params: PumpParams, L: int, S) -> tuple[Array, Array, Array]:
     """(h₀, h_x, h_y) of h(S) = h₀ + S_x h_x + S_y h_y for one parameter point, each (L, L) complex.
@@ -218,7 +251,7 @@ def single_particle_hamiltonian(params: PumpParams, L: int, S, spin) -> Complex[
 
 def ground_state_density(h: Complex[Array, "L L"], N: int) -> Complex[Array, "L L"]:
     """ρ = Σ_{n<N} |n⟩⟨n| over the N lowest eigenvectors of h (the filled Slater determinant)."""
-    _, vecs = jnp.linalg.eigh(h)
+    _, vecs = safe_eigh(h)
     occ = vecs[:, :N]
     return occ @ occ.conj().T
 
@@ -255,12 +288,14 @@ def _propagator(vals, vecs, tau):
     return (vecs * jnp.exp(-1j * tau * vals)) @ vecs.conj().T
 
 
-def _run_one(params: PumpParams, S, theta0, config: MeanFieldConfig, n_steps: int, save_every: int,
-             n_ramp: int):
+def _run_one(params: PumpParams, S, theta0, config: MeanFieldConfig, solver: MeanFieldSolver, n_steps: int,
+             save_every: int, n_ramp: int):
     L, N = config.L, config.n_fermions
     h0, hx, hy = single_particle_terms(params, L, S)
-    e0, v0 = jnp.linalg.eigh(h0)
-    ex, vx = jnp.linalg.eigh(hx)
+    # degeneracy-safe derivatives (the ring's ±k pairs): exact for the parameters that scale h₀ and h_x
+    # on a clean ring (ω, η, J, Δ, S); see meanfield_run
+    e0, v0 = safe_eigh(h0)
+    ex, vx = safe_eigh(hx)
     ey = jnp.real(jnp.diag(hy))
     omega = params.omega
     period = 2 * jnp.pi / jnp.abs(omega)
@@ -295,7 +330,7 @@ def _run_one(params: PumpParams, S, theta0, config: MeanFieldConfig, n_steps: in
             spin, rho = x_flow(spin, rho, s / 2)
             return a_flow(spin, rho, t, s / 2)
 
-        if config.order == 2:
+        if solver.order == 2:
             return strang(spin, rho, t, tau)[:2]
         for w in (_W1, _W0, _W1):
             spin, rho, t = strang(spin, rho, t, w * tau)
@@ -373,46 +408,102 @@ def _run_one(params: PumpParams, S, theta0, config: MeanFieldConfig, n_steps: in
     )
 
 
-@eqx.filter_jit
-def _run_batch(params: PumpParams, S, theta0, config: MeanFieldConfig, n_steps: int, save_every: int,
-               n_ramp: int):
-    return jax.vmap(lambda p, s, th: _run_one(p, s, th, config, n_steps, save_every, n_ramp))(params, S, theta0)
+def _check_omega(omega) -> None:
+    check_range("omega", omega, low=-1e6, high=1e6)
+    if np.any(np.asarray(omega) == 0):
+        fail("omega", omega, "must be nonzero (the run is measured in periods 2π/|ω|)")
 
 
-def meanfield(params: PumpParams, config: MeanFieldConfig = MeanFieldConfig()) -> MeanFieldResult:
-    """Run the mean-field dynamics (Eqs. 16-19) for a batch of parameters, vmapped and jitted.
+def _step_counts(omega, config: MeanFieldConfig, solver: MeanFieldSolver) -> tuple[int, int, int]:
+    n_steps, save_every = config.steps(omega, solver.dt)
+    n_ramp = config.ramp_steps(omega, solver.dt)
+    if n_steps + n_ramp > _MAX_STEPS:
+        fail("omega", np.min(np.abs(np.asarray(omega))),
+             f"needs {n_steps + n_ramp} steps of dt <= {solver.dt} for {config.ramp_periods:g} + {config.periods} "
+             f"periods (at most {_MAX_STEPS})")
+    return n_steps, save_every, n_ramp
+
+
+def meanfield_run(params: PumpParams, config: MeanFieldConfig = MeanFieldConfig(), solver: MeanFieldSolver | None = None,
+                  *, omega_ref: float | None = None) -> MeanFieldResult:
+    """One mean-field run (one parameter point; ``config.S``, ``config.theta0`` scalars): pure, so it
+    composes with ``jit``, ``vmap`` and ``grad`` (the charge per bare period is differentiable in
+    ω, η, J, Δ and S). The propagators come from eigendecompositions of h₀ and h_x, whose ±k pairs are
+    degenerate; their derivative drops the degenerate pairs (:func:`~jaxmotor.pump.linalg.safe_eigh`),
+    which is exact when the perturbation has no matrix elements inside a degenerate pair — true for
+    ω, η, J, Δ, S on a clean ring (h₀ ∝ J, h_x ∝ Jη/S), not for the flux or disorder (their
+    derivatives are not supported).
+
+    The number of steps is static: it follows from |ω| when ω is concrete, else from ``omega_ref`` (a
+    host number, the |ω| the run is sized for; the step is then periods·2π/(|ω|·n_steps) — a
+    smaller |ω| than ``omega_ref`` gives longer steps than ``solver.dt``).
+    """
+    solver = MeanFieldSolver.default() if solver is None else solver
+    if omega_ref is None:
+        try:
+            omega_ref = float(np.abs(np.asarray(params.omega)))
+        except Exception:  # a tracer
+            fail("omega_ref", None, "ω is traced: give omega_ref, the host value of |ω| that sizes the run")
+    _check_omega(omega_ref)
+    n_steps, save_every, n_ramp = _step_counts(omega_ref, config, solver)
+    static = eqx.tree_at(lambda c: (c.S, c.theta0), config, (0.0, 0.0))
+    return _run_one(params, jnp.asarray(config.S, dtype=float), jnp.asarray(config.theta0, dtype=float), static,
+                    solver, n_steps, save_every, n_ramp)
+
+
+@lru_cache(maxsize=None)
+def _kernel(config: MeanFieldConfig, solver: MeanFieldSolver, n_steps: int, save_every: int, n_ramp: int):
+    return lambda x: _run_one(x[0], x[1], x[2], config, solver, n_steps, save_every, n_ramp)
+
+
+def meanfield(params: PumpParams, config: MeanFieldConfig = MeanFieldConfig(), solver: MeanFieldSolver | None = None, *,
+              memory_budget: float | None = None, progress: bool = False) -> MeanFieldResult:
+    """Run the mean-field dynamics (Eqs. 16-19) for a batch of parameters: the batched form of
+    :func:`meanfield_run` (the one batching driver, :mod:`jaxmotor.batching`).
 
     Args:
         params: :class:`PumpParams`; every field may be an array (batch over ω, η, J, Δ, flux,
             disorder). ω must be nonzero and concrete (host values): the run lasts
             ``config.periods`` periods 2π/|ω| and the smallest |ω| sets the number of steps.
         config: :class:`MeanFieldConfig`; its ``S`` and ``theta0`` broadcast with the parameters.
+        solver: :class:`MeanFieldSolver` (default: fourth order, dt = 0.1).
+        memory_budget, progress: as for :func:`jaxmotor.pump.solve`.
 
     Returns:
         :class:`MeanFieldResult` with the broadcast batch shape.
     """
     if not isinstance(params, PumpParams):
         fail("params", type(params).__name__, "expected a PumpParams")
-    check_range("omega", params.omega, low=-1e6, high=1e6)
-    if np.any(np.asarray(params.omega) == 0):
-        fail("omega", params.omega, "must be nonzero (the run is measured in periods 2π/|ω|)")
+    solver = MeanFieldSolver.default() if solver is None else solver
+    _check_omega(params.omega)
     batch = params.batch_shape
-    shape = np.broadcast_shapes(batch, np.shape(config.S), np.shape(config.theta0))
-    full = jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, shape + a.shape[len(batch):]),
-                                  params.broadcast(config.L))
-    flat = jax.tree_util.tree_map(lambda a: a.reshape((-1,) + a.shape[len(shape):]), full)
-    S = jnp.broadcast_to(jnp.asarray(config.S, dtype=float), shape).ravel()
-    theta0 = jnp.broadcast_to(jnp.asarray(config.theta0, dtype=float), shape).ravel()
-    n_steps, save_every = config.steps(params.omega)
-    n_ramp = config.ramp_steps(params.omega)
-    if n_steps + n_ramp > _MAX_STEPS:
-        fail("omega", np.min(np.abs(np.asarray(params.omega))),
-             f"needs {n_steps + n_ramp} steps of dt <= {config.dt} for {config.ramp_periods:g} + {config.periods} "
-             f"periods (at most {_MAX_STEPS})")
+    shape = tuple(np.broadcast_shapes(batch, np.shape(config.S), np.shape(config.theta0)))
+    full = params.broadcast(config.L)
+    S = np.broadcast_to(np.asarray(config.S, dtype=float), shape)
+    theta0 = np.broadcast_to(np.asarray(config.theta0, dtype=float), shape)
+    counts = _step_counts(params.omega, config, solver)
     # S and theta0 travel as traced arrays; placeholders in the static config avoid recompiling per value
     static = eqx.tree_at(lambda c: (c.S, c.theta0), config, (0.0, 0.0))
-    result = _run_batch(flat, S, theta0, static, n_steps, save_every, n_ramp)
-    return jax.tree_util.tree_map(lambda a: a.reshape(shape + a.shape[1:]), result)
+    per_point = (config.n_saved + 1) * 8 * 8 + 32 * config.L**2 * 16
+    flat = batching.flatten((full, S, theta0), shape)
+    result = batching.run(_kernel(static, solver, *counts), flat, bytes_per_point=per_point,
+                          memory_budget=batching.check_budget(memory_budget), progress=progress, desc="mean field")
+    return batching.unflatten(result, shape)
+
+
+def illustrative_frequencies(omega, encircles, omega_min) -> list[int]:
+    """Indices of up to three ω of a grid whose trajectories show the lower transition: the last ω
+    that does not encircle, the one nearest ω_min, and the one nearest ω = 1 (sorted, distinct).
+
+    Args:
+        omega: the increasing grid (n,); encircles: (n,) booleans of one spin length; omega_min: its
+            lower transition (:func:`lower_transition`; NaN if none).
+    """
+    omega = np.asarray(omega, dtype=float)
+    below = np.flatnonzero(~np.asarray(encircles, dtype=bool))
+    return sorted({int(below[-1]) if below.size else 0,
+                   int(np.argmin(np.abs(omega - np.nan_to_num(omega_min, nan=omega[0])))),
+                   int(np.argmin(np.abs(omega - 1.0)))})
 
 
 def lower_transition(omega, encircles) -> np.ndarray:
@@ -439,9 +530,12 @@ def lower_transition(omega, encircles) -> np.ndarray:
 __all__ = [
     "MeanFieldConfig",
     "MeanFieldResult",
+    "MeanFieldSolver",
+    "meanfield_run",
     "bond_currents",
     "energy",
     "ground_state_density",
+    "illustrative_frequencies",
     "lower_transition",
     "meanfield",
     "single_particle_hamiltonian",

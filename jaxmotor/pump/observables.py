@@ -8,10 +8,13 @@ unit time.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, Int
 
+from .._results import to_dataset
 from .basis import PumpBasis
 from .hamiltonian import PumpParams, apply_hamiltonian, coupling, expectation, onsite_energies
 
@@ -64,6 +67,14 @@ class PumpObservables(eqx.Module):
     ph_gap_min: Float[Array, "*batch"]
     ph_gap_max: Float[Array, "*batch"]
     method: str = eqx.field(static=True, default="full")
+
+    dims: ClassVar[dict[str, tuple[str, ...]]] = {"bond_currents": ("bond",), "ph_gap": ("l", "m")}
+
+    def to_dataset(self, batch_dims: tuple[str, ...] | None = None, coords: dict | None = None,
+                   attrs: dict | None = None):
+        """The observables as an ``xarray.Dataset``: the batch axes named ``batch_dims`` (e.g.
+        ``("omega",)``), then ``bond`` (L) for the currents and ``l``, ``m`` for the particle-hole gaps."""
+        return to_dataset(self, reference="E", trailing=self.dims, batch_dims=batch_dims, coords=coords, attrs=attrs)
 
 
 def as_matrix(vector: Complex[Array, " D"], basis: PumpBasis) -> Complex[Array, "C M"]:

@@ -25,6 +25,7 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Float
 
+from .._results import to_dataset
 from .._validate import check_range, fail
 from .basis import make_basis, spin_value
 from .hamiltonian import PumpParams
@@ -57,6 +58,11 @@ class PhaseDiagram(eqx.Module):
     L: int = eqx.field(static=True)
     N: int = eqx.field(static=True)
     eta: float = eqx.field(static=True)
+
+    def to_dataset(self, attrs: dict | None = None):
+        """An ``xarray.Dataset`` over the coordinates ``S`` and ``omega`` (``dim`` over ``S``)."""
+        return to_dataset(self, reference="delta_n", shared={"S": ("S",), "omega": ("omega",), "dim": ("S",)},
+                          batch_dims=("S", "omega"), coords={"S": self.S, "omega": self.omega}, attrs=attrs)
 
 
 _FIELDS = ("delta_n", "delta_n_bare", "omega_tilde", "spin_gap", "E_prime_margin")

@@ -407,6 +407,13 @@ def make_sectors(basis: PumpBasis) -> PumpSectors:
     """The U-sector structure of ``basis``'s (L, N, S), built once per process and cached."""
     key = (basis.L, basis.N, basis.two_S)
     if key not in _CACHE:
+        try:
+            np.asarray(basis.occupations), np.asarray(basis.forward_uniform)
+        except Exception:  # traced (inside a transformation): rebuild the static structure
+            from .basis import make_basis
+
+            with jax.ensure_compile_time_eval():  # concrete arrays, not tracers of the enclosing trace
+                basis = make_basis(basis.L, basis.N, f"{basis.two_S}/2", memory_budget=float("inf"))
         _CACHE[key] = _build(basis)
     return _CACHE[key]
 

@@ -2,7 +2,7 @@
 
 The grid is cut into rows along its last axis; blocks of rows are computed by the model's batched,
 jitted kernel (which itself chunks to the memory budget and shards each chunk over the local
-devices, see :mod:`jaxmotor.sweep.devices`), then written to the store and marked done. Restarting
+devices, see :mod:`jaxmotor.batching`), then written to the store and marked done. Restarting
 the same sweep skips the finished rows, so an interrupted run loses at most the block in flight
 and ends with a result identical to an uninterrupted one.
 
@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import devices
+from .. import _devices
+from .._results import dataset_arrays
 from .models import model_for
 from .results import SweepStore
 from .spec import SweepSpec
@@ -57,7 +58,7 @@ def run(
     points = {k: v.reshape(n_rows, row_length) for k, v in spec.points().items()}
     rows_per_block = max(1, block_points // row_length)
 
-    writer = devices.is_writer()  # multi-host: every process computes, process 0 stores
+    writer = _devices.is_writer()  # multi-host: every process computes, process 0 stores
     bar = None
     if progress and writer:
         from tqdm.auto import tqdm
@@ -68,11 +69,11 @@ def run(
         for start in range(0, len(todo), rows_per_block):
             block = todo[start : start + rows_per_block]
             block_points = {k: v[block].reshape(-1) for k, v in points.items()}
-            computed = model.compute(block_points, memory_budget=memory_budget)
-            values = {k: np.asarray(v).reshape((len(block), row_length) + np.shape(v)[1:]) for k, v in computed.items()}
+            computed, trailing = dataset_arrays(model.compute(block_points, memory_budget=memory_budget))
+            values = {k: v.reshape((len(block), row_length) + v.shape[1:]) for k, v in computed.items()}
             if writer:
                 if not results.exists:
-                    results.create({k: v[0] for k, v in values.items()}, model.trailing_dims(), model.attrs())
+                    results.create({k: v[0] for k, v in values.items()}, trailing, model.attrs())
                 results.write_rows(block, values)
             if bar is not None:
                 bar.update(len(block) * row_length)

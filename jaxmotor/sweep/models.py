@@ -3,20 +3,20 @@
 A sweep model adapts one of jaxmotor's batched solvers to the engine:
 
 * ``validate()`` raises every ``ValueError`` before the engine writes anything;
-* ``compute(points)`` maps 1-D arrays of parameter values (one entry per point) to a dict of
-  result arrays with the points as leading axis;
-* ``trailing_dims()`` names the extra axes of the results; ``attrs()`` adds stored attributes.
+* ``compute(points)`` maps 1-D arrays of parameter values (one entry per point) to the result's
+  ``to_dataset(("point",))``: every variable has the points as leading axis and names its other axes
+  itself (no table of trailing axes here);
+* ``attrs()`` adds stored attributes.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
 import numpy as np
+import xarray as xr
 
 from .._validate import fail
-from . import devices
 from .spec import SweepSpec
 
 
@@ -49,28 +49,22 @@ class PumpSweep:
             make_basis(self.fixed["L"], self.fixed["N"], S)
         PumpParams(**{k: points.get(k, self.fixed[k]) for k in self.continuous})
 
-    def compute(self, points: dict[str, np.ndarray], *, memory_budget=None) -> dict[str, np.ndarray]:
+    def compute(self, points: dict[str, np.ndarray], *, memory_budget=None) -> xr.Dataset:
         from ..pump import PumpParams, make_basis, solve
 
         n = len(next(iter(points.values())))
         spins = np.broadcast_to(self._spins(points), (n,))
-        results = None
+        parts, order = [], []
         for S in np.unique(spins):  # one batched solve per spin size (Hilbert spaces differ)
             where = np.flatnonzero(spins == S)
             params = PumpParams(**{k: (points[k][where] if k in points else np.full(where.size, float(self.fixed[k])))
                                    for k in self.continuous})
             kwargs = {"method": self.fixed["method"]} if "method" in self.fixed else {}
             obs = solve(params, make_basis(self.fixed["L"], self.fixed["N"], S), memory_budget=memory_budget, **kwargs)
-            fields = {f.name: np.asarray(getattr(obs, f.name)) for f in dataclasses.fields(obs)
-                      if not f.metadata.get("static", False)}
-            if results is None:
-                results = {k: np.empty((n,) + v.shape[1:], dtype=v.dtype) for k, v in fields.items()}
-            for k, v in fields.items():
-                results[k][where] = v
-        return results
-
-    def trailing_dims(self) -> dict[str, tuple[str, ...]]:
-        return {"bond_currents": ("bond",), "ph_gap": ("l", "m")}
+            parts.append(obs.to_dataset(("point",)))
+            order.append(where)
+        joined = xr.concat(parts, dim="point", combine_attrs="drop") if len(parts) > 1 else parts[0]
+        return joined.isel(point=np.argsort(np.concatenate(order)))
 
     def attrs(self) -> dict:
         """The fixed parameters (defaults included), as ``fixed_<name>``."""
@@ -134,24 +128,17 @@ class MotorSweep:
         _, burn_in = self._plan_and_burn_in
         check_range("burn_in", burn_in, low=0.0, high=float(self.fixed["time"]) - float(self.fixed["dt"]))
 
-    def compute(self, points: dict[str, np.ndarray], *, memory_budget=None) -> dict[str, np.ndarray]:
+    def compute(self, points: dict[str, np.ndarray], *, memory_budget=None) -> xr.Dataset:
         import jax
 
         from ..motor import simulate
 
         plan, burn_in = self._plan_and_burn_in
-        n = len(next(iter(points.values())))
-        size = devices.round_up(n)
-        index = np.minimum(np.arange(size), n - 1)  # pad to a multiple of the device count
-        padded = devices.shard_batch({k: np.asarray(v, dtype=float)[index] for k, v in points.items()})
-        res = simulate(self._params(padded), jax.random.key(int(self.fixed["seed"])), dt=float(self.fixed["dt"]),
+        params = self._params({k: np.asarray(v, dtype=float) for k, v in points.items()})
+        res = simulate(params, jax.random.key(int(self.fixed["seed"])), dt=float(self.fixed["dt"]),
                        time=float(self.fixed["time"]), trajectories=int(self.fixed["trajectories"]),
                        burn_in=burn_in, plan=plan)
-        out = devices.gather({k: getattr(res, k) for k in self.outputs})
-        return {k: v[:n] for k, v in out.items()}
-
-    def trailing_dims(self) -> dict[str, tuple[str, ...]]:
-        return {}
+        return xr.Dataset({k: (("point",), np.asarray(getattr(res, k))) for k in self.outputs})
 
     def attrs(self) -> dict:
         """The fixed parameters (defaults included), as ``fixed_<name>``."""
@@ -159,11 +146,6 @@ class MotorSweep:
 
 
 _MODELS = {"pump": PumpSweep, "motor": MotorSweep}
-
-
-def register(name: str, model_class) -> None:
-    """Make a sweep model available under ``name`` (used by the motor package)."""
-    _MODELS[name] = model_class
 
 
 def model_for(spec: SweepSpec):

@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 
 from jaxmotor.cli.main import main
-from jaxmotor.pump import PumpParams, make_basis, optimize_gap, solve
-from jaxmotor.pump.design import selection_margin
-from jaxmotor.pump.gradients import differentiable_observables
+from jaxmotor.pump import PumpParams, make_basis, observables, optimize_gap, solve
 
 BASIS = make_basis(6, 3, 5)
 OMEGA, TOL, BARRIER = 0.5, 0.03, 3e-3
@@ -38,8 +36,8 @@ def _best_quantized_gap(eta, Delta):
 @jax.jit
 def _gap_and_margin(x):
     """(ph_gap_min, E' margin) at (η, Δ) = x, both differentiable."""
-    p = PumpParams(omega=OMEGA, eta=x[0], Delta=x[1])
-    return jnp.stack([differentiable_observables(p, BASIS)["ph_gap_min"], selection_margin(p, BASIS)])
+    obs = observables(PumpParams(omega=OMEGA, eta=x[0], Delta=x[1]), BASIS, method="full")
+    return jnp.stack([obs.ph_gap_min, obs.E_prime_margin])
 
 
 _jacobian = jax.jit(jax.jacfwd(_gap_and_margin))

@@ -8,8 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxmotor.pump import PumpParams, linalg, make_basis, solve
-from jaxmotor.pump.sectors import make_sectors
+from jaxmotor import batching
+from jaxmotor.pump import EighSolver, PumpParams, linalg, make_basis, solve
 
 spectrum_module = importlib.import_module("jaxmotor.pump.spectrum")  # the package exports a function `spectrum`
 
@@ -34,23 +34,27 @@ def test_each_backend_refuses_solvers_it_does_not_have():
     assert linalg.check_algorithm(linalg.default_algorithm()) == linalg.default_algorithm()
 
 
-def test_a_chunk_with_nan_is_recomputed_with_the_fallback_solver(monkeypatch):
-    """The guard against cuSOLVER failures (NaN), exercised on the CPU with a solver made to fail."""
+def test_a_chunk_with_nan_is_recomputed_with_the_fallback_solver():
+    """The guard against cuSOLVER failures (NaN), exercised on the CPU with a kernel made to fail: the
+    batching driver recomputes the failed chunk with the fallback kernel."""
     basis = make_basis(4, 2, 1)
-    sectors = make_sectors(basis)
-    chunk = jax.tree.map(np.asarray, PumpParams(omega=np.array([0.3, 0.9])).broadcast(4))
-    real_kernel = spectrum_module._kernel
+    params = PumpParams(omega=np.array([0.3, 0.9]))
+    good = spectrum_module._chunk_kernel("observables", "sectors", EighSolver("lapack"))
 
-    def kernel(what, method, algorithm):
-        good = real_kernel(what, method, "lapack")
-        if algorithm != "broken":
-            return good
-        return lambda *args: eqx.tree_at(lambda obs: obs.E, good(*args), jnp.full(2, jnp.nan))
+    def broken(chunk, basis):
+        return eqx.tree_at(lambda obs: obs.E, good(chunk, basis), jnp.full(2, jnp.nan))
 
-    monkeypatch.setattr(spectrum_module, "_kernel", kernel)
-    monkeypatch.setattr(spectrum_module, "fallback_algorithm", lambda a: "lapack" if a == "broken" else None)
-    with pytest.warns(UserWarning, match="recomputing it with 'lapack'"):
-        out = spectrum_module._run_chunk("observables", "sectors", "broken", chunk, basis, sectors)
-    ref = solve(PumpParams(omega=np.array([0.3, 0.9])), basis)
+    flat = batching.flatten(PumpParams(omega=params.omega), (2,))
+    with pytest.warns(UserWarning, match="recomputing it with the fallback"):
+        out = batching.run(None, flat, replicated=(basis,), chunk_kernel=broken, fallback=good, desc="pump ED")
+    ref = solve(params, basis)
     np.testing.assert_allclose(out.E, ref.E, atol=1e-12)
     np.testing.assert_allclose(out.delta_n, ref.delta_n, atol=1e-12)
+
+
+def test_default_solver_is_the_measured_best_with_the_other_gpu_solver_as_fallback():
+    solver = EighSolver.default()
+    assert solver.algorithm == linalg.default_algorithm()
+    assert solver.fallback == linalg.fallback_algorithm(solver.algorithm)
+    with pytest.raises(ValueError, match="eigh algorithm"):
+        EighSolver("magma")

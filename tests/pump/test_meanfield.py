@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxmotor.pump import MeanFieldConfig, PumpParams, lower_transition, make_basis, meanfield
+from jaxmotor.pump import MeanFieldConfig, MeanFieldSolver, PumpParams, lower_transition, make_basis, meanfield
 from jaxmotor.pump.hamiltonian import hopping_factors, onsite_energies
 from jaxmotor.pump.meanfield import bond_currents, energy, ground_state_density, single_particle_hamiltonian
 from jaxmotor.pump.topology import chern_number, pumped_charge_adiabatic
@@ -66,8 +66,8 @@ def energy_runs():
     runs = {}
     for order in (2, 4):
         for dt in (0.2, 0.1):
-            cfg = MeanFieldConfig(S=10.0, periods=2, dt=dt, order=order, n_saved=100)
-            runs[order, dt] = meanfield(PumpParams(omega=0.25), cfg)
+            cfg = MeanFieldConfig(S=10.0, periods=2, n_saved=100)
+            runs[order, dt] = meanfield(PumpParams(omega=0.25), cfg, MeanFieldSolver(dt=dt, order=order))
     return runs
 
 
@@ -121,7 +121,8 @@ def test_lower_transition_moves_as_one_over_S(S_small):
 
 def test_batch_over_omega_and_eta_equals_single_runs(energy_runs):
     omega, eta = np.array([0.25, 0.5]), np.array([[0.7], [0.95]])
-    batch = meanfield(PumpParams(omega=omega, eta=eta), MeanFieldConfig(S=10.0, periods=2, dt=0.1, n_saved=100))
+    batch = meanfield(PumpParams(omega=omega, eta=eta), MeanFieldConfig(S=10.0, periods=2, n_saved=100),
+                      MeanFieldSolver(dt=0.1))
     assert batch.spin.shape == (2, 2, 101, 3) and batch.pumped_charge_per_period.shape == (2, 2)
     single = energy_runs[4, 0.1]  # ω = 0.25, η = 0.95; the smallest ω of the batch sets the same steps
     np.testing.assert_allclose(batch.spin[1, 0], single.spin, atol=1e-12)
@@ -142,8 +143,9 @@ def test_initial_state_is_the_filled_lower_band_with_the_spin_along_theta0():
                                          (dict(order=3), "order"), (dict(dt=-0.1), "dt"),
                                          (dict(theta0=np.nan), "theta0"), (dict(periods=0), "periods")])
 def test_bad_config_raises_value_error_naming_the_parameter(kwargs, name):
+    solver = {k: kwargs.pop(k) for k in ("order", "dt") if k in kwargs}
     with pytest.raises(ValueError, match=f"^{name}="):
-        MeanFieldConfig(**kwargs)
+        MeanFieldSolver(**solver) if solver else MeanFieldConfig(**kwargs)
 
 
 def test_lower_transition_is_the_start_of_the_last_encircling_run():

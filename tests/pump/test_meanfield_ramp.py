@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from jaxmotor.cli.main import main
-from jaxmotor.pump import MeanFieldConfig, PumpParams, meanfield
+from jaxmotor.pump import MeanFieldConfig, MeanFieldSolver, PumpParams, meanfield
 from jaxmotor.pump.topology import chern_number, pumped_charge_adiabatic
 
 START_ANGLES = np.deg2rad([0.0, 22.5, 45.0, 67.5, 90.0, 112.5, 135.0, 157.5])
@@ -63,7 +63,7 @@ def test_ramp_removes_most_of_the_start_up_wandering_of_the_charge_per_revolutio
 def ramped_runs():
     """Self-consistent runs from 45° (not a stationary direction) after a one-period ramp, three steps."""
     cfg = dict(S=10.0, theta0=np.pi / 4, periods=2, ramp_periods=1.0, n_saved=50)
-    return {dt: meanfield(PumpParams(omega=0.5), MeanFieldConfig(dt=dt, **cfg)) for dt in (0.2, 0.1, 0.025)}
+    return {dt: meanfield(PumpParams(omega=0.5), MeanFieldConfig(**cfg), MeanFieldSolver(dt=dt)) for dt in (0.2, 0.1, 0.025)}
 
 
 def test_energy_is_conserved_after_the_ramp_to_fourth_order(ramped_runs):
@@ -85,8 +85,8 @@ def test_time_dependent_ramp_keeps_the_order_of_the_integrator(ramped_runs):
 def test_batch_over_omega_and_eta_with_a_ramp_equals_single_runs(ramped_runs):
     """Every batch element has its own T = R·2π/|ω|; the smallest |ω| sets the steps of the batch."""
     omega, eta = np.array([0.5, 1.0]), np.array([[0.7], [0.95]])
-    cfg = MeanFieldConfig(S=10.0, theta0=np.pi / 4, periods=2, ramp_periods=1.0, n_saved=50, dt=0.1)
-    batch = meanfield(PumpParams(omega=omega, eta=eta), cfg)
+    cfg = MeanFieldConfig(S=10.0, theta0=np.pi / 4, periods=2, ramp_periods=1.0, n_saved=50)
+    batch = meanfield(PumpParams(omega=omega, eta=eta), cfg, MeanFieldSolver(dt=0.1))
     single = ramped_runs[0.1]
     np.testing.assert_allclose(batch.spin[1, 0], single.spin, atol=1e-12)
     np.testing.assert_allclose(batch.charge[1, 0], single.charge, atol=1e-12)

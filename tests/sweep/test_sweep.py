@@ -142,17 +142,18 @@ import json, sys
 import jax, numpy as np
 import jaxmotor
 from jaxmotor.pump import PumpParams, make_basis, solve
-from jaxmotor.sweep import devices, from_dict
+from jaxmotor import _devices as devices
+from jaxmotor.pump import EighSolver
+from jaxmotor.sweep import from_dict
 from jaxmotor.sweep.models import model_for
 assert jax.device_count() == 4, jax.devices()
 chunk = devices.shard_batch({"x": np.arange(8.0)})["x"]
 spread = len({s.device for s in chunk.addressable_shards})
 import importlib
 spectrum = importlib.import_module("jaxmotor.pump.spectrum")
-from jaxmotor.pump.sectors import make_sectors
 basis = make_basis(6, 3, 2)
 points = devices.shard_batch(jax.tree.map(np.asarray, PumpParams(omega=np.linspace(0.2, 1.8, 8)).broadcast(6)))
-energies = spectrum._kernel("observables", "sectors", "lapack")(points, basis, make_sectors(basis)).E
+energies = spectrum._chunk_kernel("observables", "sectors", EighSolver("lapack"))(points, basis).E
 out_spread = len({s.device for s in energies.addressable_shards if s.data.size})
 obs = solve(PumpParams(omega=np.linspace(0.2, 1.8, 6)), basis, memory_budget=2**30)
 motor = model_for(from_dict(json.loads(sys.argv[1])))
@@ -160,7 +161,7 @@ motor.validate()
 grid = motor.spec.points()
 out = motor.compute({k: v.reshape(-1) for k, v in grid.items()})
 print(json.dumps({"spread": spread, "out_spread": out_spread, "delta_n": obs.delta_n.tolist(), "E": obs.E.tolist(),
-                  "power_out": out["power_out"].tolist()}))
+                  "power_out": out["power_out"].values.tolist()}))
 """
 
 
@@ -181,16 +182,16 @@ def test_four_virtual_devices_give_the_one_device_results_and_really_shard(tmp_p
     motor = model_for(from_dict(MOTOR_SPEC))
     motor.validate()
     out = motor.compute({k: v.reshape(-1) for k, v in motor.spec.points().items()})
-    np.testing.assert_array_equal(four["power_out"], out["power_out"])  # same keys, same bits
+    np.testing.assert_array_equal(four["power_out"], out["power_out"].values)  # same keys, same bits
 
 
 def test_deterministic_gpu_kernels_are_requested_once_and_respect_the_user(monkeypatch):
-    from jaxmotor.sweep import devices
+    from jaxmotor.cli.sweep import deterministic_gpu_ops
 
     monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
-    devices.deterministic_gpu_ops()
-    devices.deterministic_gpu_ops()
+    deterministic_gpu_ops()
+    deterministic_gpu_ops()
     assert os.environ["XLA_FLAGS"] == "--xla_force_host_platform_device_count=2 --xla_gpu_deterministic_ops=true"
     monkeypatch.setenv("XLA_FLAGS", "--xla_gpu_deterministic_ops=false")
-    devices.deterministic_gpu_ops()
+    deterministic_gpu_ops()
     assert os.environ["XLA_FLAGS"] == "--xla_gpu_deterministic_ops=false"

@@ -1,12 +1,13 @@
-"""Spreading a batch over devices: a 1-D mesh over all devices and a NamedSharding of the batch axis.
+"""Devices for the batching driver (:mod:`jaxmotor.batching`): a 1-D mesh over all devices and a NamedSharding of the batch axis.
 
 Every batched kernel of jaxmotor is a ``jit`` of a ``vmap`` over the leading (batch) axis. Placing
 that axis with ``NamedSharding(mesh, P("batch"))`` makes XLA partition the computation across the
 devices with no code change (SPMD; no ``pmap``). The chunk size is rounded up to a multiple of the
 device count and padded by repeating the last point, so shapes stay static.
 
-Multi-host: call :func:`initialize_distributed` first (``jaxmotor`` does it when the environment
-variable ``JAXMOTOR_DISTRIBUTED=1`` is set, e.g. under SLURM with one process per node or per GPU).
+Multi-host: call :func:`initialize_distributed` first (the ``jaxmotor`` command does it when the
+environment variable ``JAXMOTOR_DISTRIBUTED=1`` is set, e.g. under SLURM with one process per node or
+per GPU).
 ``jax.devices()`` then lists the devices of every process; each process contributes the shards of
 its own devices (:func:`shard_batch` builds the global array from the host copy every process
 holds), and :func:`gather` brings the results back to every host.
@@ -28,17 +29,6 @@ def initialize_distributed() -> None:
     if os.environ.get("JAXMOTOR_DISTRIBUTED") == "1" and not getattr(initialize_distributed, "done", False):
         jax.distributed.initialize()
         initialize_distributed.done = True
-
-
-def deterministic_gpu_ops() -> None:
-    """Ask XLA for deterministic GPU kernels (``--xla_gpu_deterministic_ops=true`` in ``XLA_FLAGS``,
-    unless the flag is set already). GPU reductions and scatters otherwise add in a run-dependent
-    order, so a resumed sweep would differ from an uninterrupted one in the last bit (measured on an
-    H100: up to 9e-16). It costs speed: the Fig. 3 pump sweep ran 12.6x slower per point on the H100.
-    Takes effect only before JAX first uses a device; a no-op on a CPU, which is deterministic."""
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_gpu_deterministic_ops" not in flags:
-        os.environ["XLA_FLAGS"] = (flags + " --xla_gpu_deterministic_ops=true").strip()
 
 
 def device_count() -> int:
