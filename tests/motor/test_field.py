@@ -101,6 +101,28 @@ def test_langevin_friction_recursion_equals_the_direct_image_sum():
     np.testing.assert_allclose(langevin_friction(jnp.asarray(v), K, None, dt), -v / (2 * np.pi * K))
 
 
+def test_langevin_friction_under_jit_vmap_and_grad():
+    dt, tau = 0.05, 0.25
+    v = jnp.asarray(np.cos(dt * np.arange(200)))
+    Ks = jnp.array([0.3, 0.6, 1.4])
+    batched = jax.vmap(lambda k: langevin_friction(v, k, tau, dt))(Ks)
+    np.testing.assert_allclose(batched, langevin_friction(jnp.broadcast_to(v, (3, 200)), Ks, tau, dt), rtol=1e-14)
+    jitted = jax.jit(langevin_friction, static_argnames=("tau", "dt"))
+    np.testing.assert_allclose(jitted(v, 0.6, tau=tau, dt=dt), batched[1], rtol=1e-14)
+    g = jax.grad(lambda k: jnp.sum(langevin_friction(v, k, tau, dt) ** 2))(0.6)
+    h = 1e-6
+    fd = (jnp.sum(langevin_friction(v, 0.6 + h, tau, dt) ** 2) - jnp.sum(langevin_friction(v, 0.6 - h, tau, dt) ** 2))
+    assert float(g) == pytest.approx(float(fd) / (2 * h), rel=1e-7)
+
+
+def test_maps_are_optional_when_save_every_exceeds_the_run():
+    angle = prescribed_motion("constant", 1.0, 0.01, 50)
+    res = solve_field(angle, 0.5, 1.0, FieldSolver(dt=0.01, save_every=80))
+    assert res.energy_current.shape[0] == 0 and res.times.shape == (50,)
+    full = solve_field(angle, 0.5, 1.0, FieldSolver(dt=0.01, save_every=7))
+    np.testing.assert_array_equal(res.force, full.force)
+
+
 def test_force_of_the_field_on_the_engines_own_trajectory_is_its_friction():
     """Noise-free engine run (leads, inertia): its trajectory fed to the field; the field's force
     must be I θ̈ - V/2π (Newton with the engine's θ̈). θ̈ jumps at t = 0 and θ̇ kinks at nτ, so
@@ -140,6 +162,11 @@ def test_steady_motion_dissipates_theta_dot_squared_over_2pi_with_leads_and_over
     j = np.asarray(wire.energy_current)[-1]
     front = np.asarray(wire.x) < 0.9 * float(wire.x[-1])
     np.testing.assert_allclose(np.abs(j[front & (np.asarray(wire.x) != 0)]), velocity**2 / (4 * np.pi * K), rtol=1e-9)
+    # outgoing waves carry ρ_E = |j_E|/v (Eq. 44 with ∂ₜφ = ∓v∂ₓφ): θ̇²/4πK in the infinite wire, θ̇²/4π in a lead
+    rho = np.asarray(wire.energy_density)[-1]
+    np.testing.assert_allclose(rho[front], velocity**2 / (4 * np.pi * K), rtol=1e-9)
+    lead = np.abs(x) > tau / 2 + 2 * dt
+    np.testing.assert_allclose(np.asarray(leads.energy_density)[-1][lead], velocity**2 / (4 * np.pi), rtol=1e-9)
 
 
 @pytest.mark.parametrize("duration", [0.25, 0.5, 0.8, 1.7, 3.3])

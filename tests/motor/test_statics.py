@@ -75,6 +75,14 @@ def test_rg_gap_under_jit_vmap_and_grad_matches_eq15():
         assert float(g) == pytest.approx(float(jax.grad(cf.gap, argnums=argnum)(*args)), rel=1e-6)
 
 
+def test_rg_flow_under_vmap_and_grad():
+    l = jnp.linspace(0.0, 3.0, 7)
+    batched = jax.vmap(lambda k: rg_flow(k, V0, l))(jnp.array([0.4, 0.8]))
+    np.testing.assert_allclose(batched[1], jax.jit(lambda k: rg_flow(k, V0, l))(0.8), rtol=1e-14)
+    g = jax.grad(lambda k: rg_flow(k, V0, l)[-1])(0.8)  # d/dK V₀e^{-Kl} = -l V(l)
+    assert float(g) == pytest.approx(-3.0 * V0 * np.exp(-0.8 * 3.0), rel=1e-6)  # RK4, h·K = 0.05: ~1e-7
+
+
 def test_dataset_has_named_dims():
     ds = statics([0.5, 1.0], points=9).to_dataset()
     assert ds["gap"].dims == ("K",) and ds["potential"].dims == ("K", "l") and ds.sizes["l"] == 9
