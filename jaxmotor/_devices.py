@@ -23,10 +23,36 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from ._validate import check_int, fail
 
-def initialize_distributed() -> None:
-    """Start ``jax.distributed`` when ``JAXMOTOR_DISTRIBUTED=1`` (cluster auto-detection, e.g. SLURM)."""
-    if os.environ.get("JAXMOTOR_DISTRIBUTED") == "1" and not getattr(initialize_distributed, "done", False):
+
+def initialize_distributed(coordinator: str | None = None, num_processes: int | None = None,
+                           process_id: int | None = None) -> None:
+    """Start ``jax.distributed`` for a run over several processes.
+
+    With ``coordinator`` (``HOST:PORT`` of process 0), ``num_processes`` and ``process_id`` the
+    processes find each other there (a workstation with several GPUs: one process per GPU; or CPU
+    processes, which then exchange data through Gloo collectives). Without them, the environment
+    variable ``JAXMOTOR_DISTRIBUTED=1`` asks JAX to detect the cluster (SLURM, Open MPI, ...). Once per
+    process; a no-op otherwise.
+    """
+    if getattr(initialize_distributed, "done", False):
+        return
+    given = [coordinator is not None, num_processes is not None, process_id is not None]
+    if any(given):
+        if not all(given):
+            fail("coordinator", coordinator, "give --coordinator HOST:PORT, --num-processes N and --process-id I "
+                 "together")
+        host, _, port = str(coordinator).rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            fail("coordinator", coordinator, "expected HOST:PORT with a port in 1..65535")
+        num_processes = check_int("num_processes", num_processes, low=1, high=100_000)
+        process_id = check_int("process_id", process_id, low=0, high=num_processes - 1)
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU processes need collectives
+        jax.distributed.initialize(coordinator_address=str(coordinator), num_processes=num_processes,
+                                   process_id=process_id)
+        initialize_distributed.done = True
+    elif os.environ.get("JAXMOTOR_DISTRIBUTED") == "1":
         jax.distributed.initialize()
         initialize_distributed.done = True
 

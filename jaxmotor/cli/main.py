@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     from .._devices import initialize_distributed
 
     try:
-        initialize_distributed()
+        initialize_distributed(getattr(args, "coordinator", None), getattr(args, "num_processes", None),
+                               getattr(args, "process_id", None))
         return int(args.func(args) or 0)
     except ValueError as err:
         print(f"jaxmotor: error: {one_line(err)}", file=sys.stderr)

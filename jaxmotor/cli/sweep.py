@@ -101,6 +101,15 @@ def register(commands) -> None:
     sweep.add_argument("--out", default=None, metavar="STORE", help="zarr store folder (default: jaxmotor-out/<model>-sweep-<hash>.zarr)")
     sweep.add_argument("--memory-budget", type=float, default=None, metavar="GIB", help="memory one batch may use, GiB")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    group = sweep.add_argument_group(
+        "several processes",
+        "Run one process per GPU (or per node) with the same command and the same --out; every process "
+        "computes its share of each block, process 0 writes the store. On SLURM set "
+        "JAXMOTOR_DISTRIBUTED=1 instead of these flags (the cluster is detected).")
+    group.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                       help="address of process 0, where the processes meet (e.g. 127.0.0.1:12345)")
+    group.add_argument("--num-processes", type=int, default=None, metavar="N", help="number of processes")
+    group.add_argument("--process-id", type=int, default=None, metavar="I", help="this process, 0..N-1")
     sweep.add_argument("--fast-gpu", action="store_true",
                        help="allow XLA's non-deterministic GPU kernels: faster (the pump ED up to ~10x on an "
                             "H100), but a resumed sweep then equals an uninterrupted one only to ~1e-15, not bitwise")
