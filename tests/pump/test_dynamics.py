@@ -225,7 +225,8 @@ def test_charge_per_revolution_counts_like_the_mean_field():
     """A spin turning clockwise at ω̃ with Q(t) = t: the helper finds K revolutions, ω̃ and charge 2π/ω̃."""
     t = np.linspace(0, 30, 301)
     w = 0.7
-    per, k, winding, omega_tilde = dy.revolution_charge(jnp.asarray(t), jnp.cos(-w * t), jnp.sin(-w * t), jnp.asarray(t))
+    t_ = jnp.asarray(t)
+    per, k, winding, omega_tilde = dy.revolution_charge(t_, jnp.cos(-w * t_), jnp.sin(-w * t_), t_)
     assert int(k) == int(w * 30 / (2 * np.pi))
     assert float(omega_tilde) == pytest.approx(w, rel=1e-9) and float(per) == pytest.approx(2 * np.pi / w, rel=1e-9)
     assert float(winding) == pytest.approx(w * 30 / (2 * np.pi), rel=1e-9)
