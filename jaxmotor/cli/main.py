@@ -16,6 +16,7 @@ import sys
 
 from . import motor as motor_cli
 from . import motor_paper, pump_design, pump_dynamics, pump_ed, pump_figures, sweep
+from . import pump_quantum
 from ._common import OneLineParser, one_line
 
 _DESCRIPTION = """\
@@ -48,6 +49,7 @@ def build_parser() -> OneLineParser:
     pump_figures.register(pump_commands)
     pump_dynamics.register(pump_commands)
     pump_design.register(pump_commands)
+    pump_quantum.register(pump_commands)
     motor = models.add_parser("motor", help="the Thouless motor (Langevin ensembles)",
                               description="The Thouless motor (Langevin dynamics with memory friction and colored noise).")
     motor_commands = motor.add_subparsers(dest="command", metavar="COMMAND", required=True)

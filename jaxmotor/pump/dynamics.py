@@ -443,7 +443,8 @@ class DynamicsConfig(eqx.Module):
     """Solver settings of a real-time run.
 
     Attributes:
-        method: ``"krylov"`` (matrix-free Lanczos, any L) or ``"exact"`` (eigendecomposition, L ≤ 10).
+        method: ``"krylov"`` (matrix-free Lanczos, any L), ``"exact"`` (eigendecomposition, L ≤ 10) or
+            ``"auto"`` (default: exact for L ≤ 8, Krylov above).
         krylov_dim: the most Lanczos vectors per step; the plan takes the m ≤ krylov_dim and the
             number of steps per record interval with the fewest H·v that meet ``tol``. Larger m
             allows longer steps per H·v (record intervals permitting) at m² D per step for the
@@ -464,7 +465,7 @@ class DynamicsConfig(eqx.Module):
             tests check against the exact spectrum.
     """
 
-    method: str = eqx.field(static=True, default="krylov")
+    method: str = eqx.field(static=True, default="auto")
     krylov_dim: int = eqx.field(static=True, default=60)
     tol: float = eqx.field(static=True, default=1e-10)
     charge_tol: float = eqx.field(static=True, default=1e-10)
@@ -473,8 +474,8 @@ class DynamicsConfig(eqx.Module):
     spectral_width: str = eqx.field(static=True, default="estimate")
 
     def __check_init__(self):
-        if self.method not in METHODS:
-            fail("method", self.method, "expected one of " + ", ".join(METHODS))
+        if self.method not in METHODS + ("auto",):
+            fail("method", self.method, "expected one of auto, " + ", ".join(METHODS))
         check_int("krylov_dim", self.krylov_dim, low=2, high=400)
         check_range("tol", self.tol, low=1e-15, high=1.0)
         check_range("charge_tol", self.charge_tol, low=1e-15, high=1.0)
@@ -483,7 +484,7 @@ class DynamicsConfig(eqx.Module):
             fail("spectral_width", self.spectral_width, "expected 'estimate' or 'bound'")
 
     @classmethod
-    def default(cls, method: str = "krylov") -> DynamicsConfig:
+    def default(cls, method: str = "auto") -> DynamicsConfig:
         """Settings for this backend (the same on every backend so far)."""
         return cls(method=method, krylov_dim=60)
 
@@ -601,6 +602,7 @@ def make_plan(params: PumpParams, L: int, N: int, S, t_max: float, records: int,
         config: :class:`DynamicsConfig`.
         tables: the hop tables (built if needed for ``spectral_width="estimate"``).
     """
+    config = dataclasses.replace(config, method=choose_method(config.method, L, params))
     check_range("t_max", t_max, low=0.0, high=1e7, low_inclusive=False)
     records = check_int("records", records, low=2, high=10**6)
     if config.spectral_width == "bound":
