@@ -95,7 +95,8 @@ def spread(kernel, n_replicated: int, light: bool = False):
         return eqx.filter_jit(kernel, compiler_options=options)
     mesh = Mesh(np.array(jax.devices()), ("batch",))
     specs = (PartitionSpec("batch"),) + (PartitionSpec(),) * n_replicated
-    return jax.jit(jax.shard_map(kernel, mesh=mesh, in_specs=specs, out_specs=PartitionSpec("batch")),
+    # check_vma=False: the kernels start scans from unvarying constants (zeros) that become per-row values
+    return jax.jit(jax.shard_map(kernel, mesh=mesh, in_specs=specs, out_specs=PartitionSpec("batch"), check_vma=False),
                    compiler_options=options)
 
 
@@ -106,6 +107,10 @@ def shard_batch(tree):
     sharding = batch_sharding()
 
     def place(x):
+        if jax.dtypes.issubdtype(getattr(x, "dtype", None), jax.dtypes.prng_key):  # typed PRNG keys: by their data
+            data = np.asarray(jax.random.key_data(x))
+            placed = jax.make_array_from_callback(data.shape, sharding, lambda index: data[index])
+            return jax.random.wrap_key_data(placed, impl=jax.random.key_impl(x))
         x = np.asarray(x)
         return jax.make_array_from_callback(x.shape, sharding, lambda index: x[index])
 
