@@ -116,6 +116,9 @@ class PumpBasis(eqx.Module):
             :func:`hopping_pair_table`).
         stagger: (-1)^j for j = 1..L, shape (L,).
         sx, sy, sz: spin matrices, shape (2S+1, 2S+1), complex.
+        spin: the spin size S as data, or None (then S = two_S/2). Set only on bases whose spin
+            space is padded to a bucket size (:mod:`jaxmotor.pump._buckets`), where two_S is the
+            padded size.
     """
 
     L: int = eqx.field(static=True)
@@ -130,6 +133,7 @@ class PumpBasis(eqx.Module):
     sx: Complex[Array, "M M"]
     sy: Complex[Array, "M M"]
     sz: Complex[Array, "M M"]
+    spin: Float[Array, ""] | None = None
 
     @property
     def S(self) -> float:

@@ -86,8 +86,8 @@ class PumpParams(eqx.Module):
 
 
 def coupling(params: PumpParams, basis: PumpBasis):
-    """g = η/S."""
-    return params.eta / basis.S
+    """g = η/S (the physical S, also on a padded basis)."""
+    return params.eta / (basis.S if basis.spin is None else basis.spin)
 
 
 def hopping_factors(params: PumpParams, basis: PumpBasis) -> tuple[Array, Array]:

@@ -2,9 +2,11 @@
 
 Δn (charge per period 2π/ω̃) on a grid of S × ω/J at fixed L. Each S has its own Hilbert space
 (dimension C(L, N)·(2S+1)), so the grid is *grouped by S*: one batched, jitted :func:`solve` over
-all ω per spin size (the only Python loop runs over the S groups, never over points). Nothing is
-padded across spin sizes, so grouping cannot change the physics: every entry equals a direct
-solve of that single point (``tests/pump/test_phase.py`` checks it).
+all ω per spin size (the only Python loop runs over the S groups, never over points). The spin
+spaces are padded to a few bucket sizes with inert padding (:mod:`jaxmotor.pump._buckets`), so the
+Fig. 4 grid (S = 1..20) compiles each kernel once per bucket (4 buckets) instead of once per S;
+padding cannot change the physics: every entry equals a direct solve of that single point
+(``tests/pump/test_phase.py`` checks it).
 
 Transitions are read off each row Δn(ω) where it crosses 1/2 (linear interpolation between the
 grid points around the crossing; the jump itself is sharp, so the grid step bounds the error):
@@ -29,7 +31,7 @@ from .._results import to_dataset
 from .._validate import check_range, fail
 from .basis import make_basis, spin_value
 from .hamiltonian import PumpParams
-from .spectrum import solve
+from .spectrum import solve_spins
 
 
 class PhaseDiagram(eqx.Module):
@@ -102,14 +104,9 @@ def phase_diagram(
     if params.disorder is not None and np.ndim(params.disorder) != 1:
         fail("disorder", params.disorder, "expected one set of on-site energies, shape (L,)")
     bases = [make_basis(L, N, s, memory_budget=memory_budget) for s in spin_values]  # validate all first
-    groups = zip(spin_values, bases)
-    if progress:
-        from tqdm.auto import tqdm
-
-        groups = tqdm(list(groups), desc="phase diagram (per S)", unit="S", leave=False)
     rows = {k: [] for k in _FIELDS}
-    for _, basis in groups:  # one batched solve per spin size (Hilbert spaces differ)
-        obs = solve(params, basis, method=method, memory_budget=memory_budget)
+    # one batched solve per spin size (Hilbert spaces differ), compiled once per bucket of spin sizes
+    for obs in solve_spins(params, bases, method=method, memory_budget=memory_budget, progress=progress):
         for k in _FIELDS:
             rows[k].append(np.asarray(getattr(obs, k)))
     return PhaseDiagram(

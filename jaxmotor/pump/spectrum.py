@@ -63,15 +63,15 @@ def _chunk_kernel(what: str, method: str, solver: EighSolver):
     selection = batching.kernel(lambda x, basis, sectors: observables_from_sectors(x[0], basis, sectors, *x[1:]), 2,
                                 light=True)
 
-    def chunk(points, basis):
-        sectors = make_sectors(basis)
+    def chunk(points, basis, sectors=None):
+        sectors = make_sectors(basis) if sectors is None else sectors
         return selection((points, *eigenpairs(points, basis, sectors)), basis, sectors)
 
     return chunk
 
 
 def _run(what: str, params: PumpParams, basis: PumpBasis, *, method: str, memory_budget: float | None,
-         progress: bool, on_chunk, desc: str, solver: EighSolver | None):
+         progress: bool, on_chunk, desc: str, solver: EighSolver | None, padded=None):
     solver = EighSolver.default() if solver is None else solver
     memory_budget = batching.check_budget(memory_budget)
     method = choose_method(params, method)
@@ -81,8 +81,10 @@ def _run(what: str, params: PumpParams, basis: PumpBasis, *, method: str, memory
         full = PumpParams(omega=full.omega, eta=full.eta, J=full.J, Delta=full.Delta, flux=full.flux)
     shape = full.batch_shape
     fallback = solver.with_fallback()
+    # a spin space padded to a bucket size (jaxmotor.pump._buckets): the padded basis and sectors
+    replicated = (basis,) if padded is None else padded
     out = batching.run(
-        None, batching.flatten(full, shape), replicated=(basis,), bytes_per_point=point_bytes(basis, method),
+        None, batching.flatten(full, shape), replicated=replicated, bytes_per_point=point_bytes(basis, method),
         memory_budget=memory_budget, progress=progress and _devices.is_writer(), desc=f"{desc} ({method})",
         on_chunk=on_chunk, chunk_kernel=_chunk_kernel(what, method, solver),
         fallback=None if fallback is None else _chunk_kernel(what, method, fallback),
@@ -136,3 +138,34 @@ def spectrum(
     """All eigenvalues of H (ascending) at every parameter point (Fig. 2). Shape batch + (D,)."""
     return _run("spectrum", params, basis, method=method, memory_budget=memory_budget, progress=progress,
                 on_chunk=None, desc="pump spectrum", solver=solver)
+
+
+def solve_spins(
+    params: PumpParams | list[PumpParams],
+    bases: list[PumpBasis],
+    *,
+    method: str = "auto",
+    memory_budget: float | None = None,
+    progress: bool = False,
+    solver: EighSolver | None = None,
+) -> list[PumpObservables]:
+    """:func:`solve` at several spin sizes (one basis each; same L, N): the same parameters for all,
+    or one parameter batch per basis.
+
+    In the symmetry sectors the spin spaces are padded to a few bucket sizes
+    (:mod:`jaxmotor.pump._buckets`), so the kernels compile once per bucket, not once per spin
+    size; the observables are those of the unpadded bases.
+    """
+    each = list(params) if isinstance(params, (list, tuple)) else [params] * len(bases)
+    if len(bases) < 2 or any(choose_method(p, method) != "sectors" for p in each):
+        return [solve(p, b, method=method, memory_budget=memory_budget, solver=solver) for p, b in zip(each, bases)]
+    from ._buckets import bucketed
+
+    items = zip(each, bases, bucketed(bases))
+    if progress and _devices.is_writer():
+        from tqdm.auto import tqdm
+
+        items = tqdm(list(items), desc="spin sizes", unit="S", leave=False)
+    return [_run("observables", p, basis, method="sectors", memory_budget=memory_budget, progress=False,
+                 on_chunk=None, desc="pump ED", solver=solver, padded=pair) for p, basis, pair in items]
+

@@ -41,7 +41,7 @@ from jaxtyping import Array, Float
 
 from .._validate import check_finite, check_int, fail
 
-_PAULI = jnp.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)
+_PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)  # numpy: no compile at import
 
 
 def lattice_momenta(L: int) -> Float[Array, " Lhalf"]:

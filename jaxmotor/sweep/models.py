@@ -50,19 +50,19 @@ class PumpSweep:
         PumpParams(**{k: points.get(k, self.fixed[k]) for k in self.continuous})
 
     def compute(self, points: dict[str, np.ndarray], *, memory_budget=None) -> xr.Dataset:
-        from ..pump import PumpParams, make_basis, solve
+        from ..pump import PumpParams, make_basis
+        from ..pump.spectrum import solve_spins
 
         n = len(next(iter(points.values())))
         spins = np.broadcast_to(self._spins(points), (n,))
-        parts, order = [], []
-        for S in np.unique(spins):  # one batched solve per spin size (Hilbert spaces differ)
-            where = np.flatnonzero(spins == S)
-            params = PumpParams(**{k: (points[k][where] if k in points else np.full(where.size, float(self.fixed[k])))
-                                   for k in self.continuous})
-            kwargs = {"method": self.fixed["method"]} if "method" in self.fixed else {}
-            obs = solve(params, make_basis(self.fixed["L"], self.fixed["N"], S), memory_budget=memory_budget, **kwargs)
-            parts.append(obs.to_dataset(("point",)))
-            order.append(where)
+        order = [np.flatnonzero(spins == S) for S in np.unique(spins)]  # one batch per spin size
+        params = [PumpParams(**{k: (points[k][where] if k in points else np.full(where.size, float(self.fixed[k])))
+                                for k in self.continuous}) for where in order]
+        bases = [make_basis(self.fixed["L"], self.fixed["N"], S) for S in np.unique(spins)]
+        kwargs = {"method": self.fixed["method"]} if "method" in self.fixed else {}
+        # spin spaces padded to a few bucket sizes: one compilation per bucket (jaxmotor.pump._buckets)
+        parts = [obs.to_dataset(("point",)) for obs in solve_spins(params, bases, memory_budget=memory_budget,
+                                                                   **kwargs)]
         joined = xr.concat(parts, dim="point", combine_attrs="drop") if len(parts) > 1 else parts[0]
         return joined.isel(point=np.argsort(np.concatenate(order)))
 

@@ -22,6 +22,53 @@ def test_grouping_by_spin_size_equals_a_direct_solve_of_every_point():
             assert diagram.omega_tilde[i, j] == pytest.approx(float(obs.omega_tilde), abs=1e-9)
 
 
+COMPILE_COUNTER = r"""
+import json, logging, sys
+import numpy as np, jax
+compiles = []
+class Count(logging.Handler):
+    def emit(self, record):
+        if record.getMessage().startswith("Finished XLA compilation"):
+            compiles.append(record.getMessage())
+jax.config.update("jax_log_compiles", True)
+logging.getLogger("jax").addHandler(Count())
+from jaxmotor.pump import PumpParams, phase_diagram
+L, S_max, n_omega = (int(a) for a in sys.argv[1:4])
+d = phase_diagram(list(range(1, S_max + 1)), PumpParams(omega=np.linspace(0.05, 2.5, n_omega)), L=L)
+print(json.dumps({"compilations": len(compiles), "delta_n": d.delta_n.tolist(), "spin_gap": d.spin_gap.tolist()}))
+"""
+
+
+def _compilations(L, S_max, n_omega):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run([sys.executable, "-c", COMPILE_COUNTER, str(L), str(S_max), str(n_omega)], env=env,
+                          capture_output=True, text=True, timeout=3000)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_a_grid_over_spin_sizes_compiles_twice_per_bucket_and_padding_changes_nothing():
+    # S = 1..12: buckets 2S+1 <= 11, 21, 31 -> 3 buckets, two kernels each (eigenpairs, selection)
+    out = _compilations(4, 12, 5)
+    assert out["compilations"] == 6
+    omega = np.linspace(0.05, 2.5, 5)
+    for S in (1, 5, 6, 12):  # each bucket's smallest and largest spin (most and least padding)
+        obs = solve(PumpParams(omega=omega), make_basis(4, None, S), method="full")  # unpadded, whole space
+        np.testing.assert_allclose(out["delta_n"][S - 1], obs.delta_n, atol=1e-9)
+        np.testing.assert_allclose(out["spin_gap"][S - 1], obs.spin_gap, atol=1e-9)
+
+
+@pytest.mark.slow
+def test_the_fig4_grid_compiles_at_most_eight_kernels():
+    out = _compilations(8, 20, 50)  # S = 1..20 x 50 omega at L = 8, as jaxmotor pump phase
+    assert out["compilations"] <= 8
+
+
 def test_transitions_interpolate_where_delta_n_crosses_one_half():
     omega = 0.1 * np.arange(1, 10)
     rows = np.array([
