@@ -14,7 +14,8 @@ steps, numpy arrays over trajectories, numpy's PCG64 normals, numpy FFT for the 
 for (a) at the first shape, diffrax (Euler, UnsafeBrownianPath, vmapped over trajectories). Every
 contender is compiled / warmed up first, then timed in turn (round robin) over ``repeats`` rounds
 (best), with ``block_until_ready``. Ratios: numpy / best JAX (want >= 1.5) and best JAX / normals
-(want <= 1.5). ``--scaling`` adds the time per trajectory x step over runs from 100 steps and from
+(want <= 1.5); case (b) skips runs shorter than its filter's half width (their cost is the filter's
+history before t = 0). ``--scaling`` adds the time per trajectory x step over runs from 100 steps and from
 one trajectory up (the cost follows the work: no fixed block length).
 Writes benchmarks/results/motor_throughput_<backend>.json with the machine, CPU count and versions.
 """
@@ -221,12 +222,15 @@ def main():
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     parser.add_argument("--scaling", action="store_true", help="also the cost per trajectory x step (case a)")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--merge", action="store_true", help="keep the results of an existing file this run does "
+                        "not measure (shapes, cases, scaling)")
     args = parser.parse_args()
     solver = LangevinSolver.default(dtype=args.dtype)
     wanted = [c.strip() for c in args.cases.split(",")]
     record = {"benchmark": "motor integrator throughput (trajectories x steps / s, noise included)",
               "dt": DT, "dtype": args.dtype, "solver": {"unroll": solver.unroll, "segment": solver.segment,
-                                                        "noise_chunk": solver.noise_chunk},
+                                                        "noise_chunk": solver.noise_chunk,
+                                                        "trajectory_chunk": solver.trajectory_chunk},
               "cpu_count": os.cpu_count(), "numpy_version": np.__version__, **provenance(),
               "note": "shared machine (2 cores, other processes running): ratios are timed in turn, round robin",
               "results": {}}
@@ -237,11 +241,21 @@ def main():
     except ImportError:
         diffrax = None
     out = results_path("motor_throughput", args.out)
+    if args.merge and out.exists():  # keep what this run does not measure
+        previous = json.loads(out.read_text())
+        runs = previous.get("created_runs", [previous.get("created")])
+        record = {**previous, **{k: v for k, v in record.items() if k != "results"},
+                  "results": previous.get("results", {}), "created_runs": runs + [record["created"]]}
     for name, params in CASES.items():
         if name[0] not in wanted:
             continue
-        rows = {}
+        rows = dict(record["results"].get(name, {}))
         for i, (trajectories, steps) in enumerate(args.shapes):
+            if params.leads and steps < noise_plan(params, DT).half_width:
+                # colored noise: the filter reaches 2·half_width steps back before t = 0 (1.5·10⁴ here), so a
+                # short run draws mostly that history (and numpy materializes it: 8 GB at 65536 trajectories)
+                print(name, f"{trajectories}x{steps}", "skipped: shorter than the filter's half width", flush=True)
+                continue
             row = shape_row(params, trajectories, steps, args.repeats,
                             diffrax is not None and not params.leads and i == 0, solver)
             rows[f"{trajectories}x{steps}"] = row

@@ -46,7 +46,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._validate import check_int, check_range, fail
 from ..optimize import Positive
-from .langevin import MotorResults, default_burn_in, simulate
+from .langevin import LangevinSolver, MotorResults, default_burn_in, simulate
 from .noise import NoisePlan, noise_plan
 from .params import MotorParams
 
@@ -96,6 +96,7 @@ class Ensemble(eqx.Module):
         trajectories: independent trajectories (the objective is their ensemble mean).
         burn_in: start-up time excluded from the averages (default: 16 relaxation times of the base).
         plan: the noise generator's sizes (default: :func:`~jaxmotor.motor.noise.noise_plan` of the base).
+        solver: loop layout, checkpoints and dtype (default :meth:`LangevinSolver.default`).
     """
 
     dt: float = eqx.field(static=True)
@@ -103,10 +104,11 @@ class Ensemble(eqx.Module):
     trajectories: int = eqx.field(static=True)
     burn_in: float = eqx.field(static=True)
     plan: NoisePlan = eqx.field(static=True)
+    solver: LangevinSolver | None = eqx.field(default=None, static=True)
 
 
 def ensemble(base: MotorParams, *, dt: float, time: float, trajectories: int, burn_in: float | None = None,
-             plan: NoisePlan | None = None) -> Ensemble:
+             plan: NoisePlan | None = None, solver: LangevinSolver | None = None) -> Ensemble:
     """Fix the simulation settings (host side) from the concrete ``base`` parameters."""
     check_range("dt", dt, low=0.0, low_inclusive=False)
     check_range("time", time, low=0.0, low_inclusive=False)
@@ -115,13 +117,14 @@ def ensemble(base: MotorParams, *, dt: float, time: float, trajectories: int, bu
         fail("base", base.batch_shape, "a design starts from one parameter point (scalar fields)")
     burn_in = default_burn_in(base) if burn_in is None else burn_in
     check_range("burn_in", burn_in, low=0.0, high=time, high_inclusive=False)
-    return Ensemble(float(dt), float(time), trajectories, float(burn_in), plan or noise_plan(base, dt))
+    return Ensemble(float(dt), float(time), trajectories, float(burn_in), plan or noise_plan(base, dt), solver)
 
 
 def simulate_design(base: MotorParams, design: dict, key: PRNGKeyArray, settings: Ensemble) -> MotorResults:
     """The ensemble at ``with_design(base, design)``; differentiable in the design's values."""
     return simulate(with_design(base, design), key, dt=settings.dt, time=settings.time,
-                    trajectories=settings.trajectories, burn_in=settings.burn_in, plan=settings.plan)
+                    trajectories=settings.trajectories, burn_in=settings.burn_in, plan=settings.plan,
+                    solver=settings.solver)
 
 
 def steady_power(base: MotorParams, design: dict, key: PRNGKeyArray, settings: Ensemble) -> dict[str, Array]:
