@@ -58,7 +58,8 @@ def test_transient_records_the_mean_velocity_and_the_exact_solution(capsys, tmp_
     (["--noise", "fdt", "--temperature", "0.1"], "cutoff=None is not allowed"),
     (["--time", "5"], "time=5.0 is not allowed: must exceed the default burn-in"),
     (["--memory-budget", "0"], "--memory-budget=0.0 is not allowed: must be > 0 GiB"),
-    (["--memory-budget", "1e-9", "--burn-in", "1"], "trajectories=256 is not allowed: the results of 1 point(s) x 256 trajectories"),
+    (["--memory-budget", "1e-9", "--burn-in", "1"],
+     "trajectories=256 is not allowed: the results of 1 point(s) x 256 trajectories"),
     (["--dt", "1e-12", "--burn-in", "1"], "time=1000.0 is not allowed: is 1e+15 steps"),
 ])
 def test_bad_input_prints_one_line_and_exits_2(capsys, argv, message):
