@@ -72,7 +72,7 @@ def spin_spreading(results, *, title: str = "", path: str | Path | None = None):
     for i, r in enumerate(results):
         axes[0].semilogy(r["time"], np.maximum(r["spin_deviation"], 1e-8), color=f"C{i}", label=f"S = {r['S']:g}")
         axes[1].semilogy(r["time"], np.maximum(r["charge_deviation"], 1e-8), color=f"C{i}", label=f"S = {r['S']:g}")
-    axes[0].set_ylabel(r"$|\langle\mathbf S\rangle - \mathbf S_{\rm mf}|/S$")
+    axes[0].set_ylabel(r"$|\langle \mathbf{S}\rangle - \mathbf{S}_{\rm mf}|/S$")
     axes[1].set_ylabel(r"$|Q - Q_{\rm mf}|$")
     for ax in axes:
         ax.set_xlabel(r"$Jt$")

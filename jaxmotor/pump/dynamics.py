@@ -326,15 +326,15 @@ def apply_hamiltonian_free(params: PumpParams, tables: HopTables, psi: Complex[A
 
 
 def bond_currents(params: PumpParams, tables: HopTables, psi: Complex[Array, "C M"]) -> Float[Array, " L"]:
-    """⟨J_l⟩ on every bond l = 1..L (SPEC §1; equals :func:`jaxmotor.pump.observables.bond_currents`)."""
+    """⟨J_l⟩ on every bond l = 1..L (SPEC §1; equals :func:`jaxmotor.pump.observables.bond_currents`).
+
+    One gather of all bonds; ⟨ψ|S_x X⟩ = ⟨S_xψ|X⟩ (S_x Hermitian) needs S_xψ once, not per bond.
+    """
     g = _coupling(params, tables)
     ud = tables.sign * tables.direction * jnp.exp(1j * params.flux * tables.direction)
-
-    def one(l):
-        x = ud[:, l, None] * psi[tables.source[:, l]]
-        return jnp.vdot(psi, x), jnp.vdot(psi, apply_sx(tables, x))
-
-    plain, with_sx = jax.vmap(one)(jnp.arange(tables.L))
+    hops = ud[:, :, None] * psi[tables.source]  # (C, L, M)
+    plain = jnp.einsum("cm,clm->l", jnp.conj(psi), hops)
+    with_sx = jnp.einsum("cm,clm->l", jnp.conj(apply_sx(tables, psi)), hops)
     return -0.5 * params.J * jnp.imag(plain + tables.stagger * g * with_sx)
 
 
@@ -960,6 +960,8 @@ def pumped_charge(params: PumpParams, tables: HopTables, plan: DynamicsPlan, pol
 
         (psi, q), _ = jax.lax.scan(step, (psi0, jnp.zeros(())), None, length=n)
         return q - (dipole(tables, psi) - dipole(tables, psi0)) / tables.L
+    if basis is None:
+        fail("basis", None, "the exact method needs the PumpBasis (and, on a clean ring, the sectors)")
     spec = _exact_decomposition(params, basis, sectors, psi0)
     x, w = np.polynomial.legendre.leggauss(plan.gauss_nodes)
     pieces = (plan.records - 1) * plan.pieces
