@@ -73,20 +73,23 @@ class PumpSweep:
 
 class MotorSweep:
     """Langevin ensembles of the Thouless motor over a grid (any of K, V, F_load, inertia,
-    temperature, cutoff as axes; the structural options tau, noise, dt, time, trajectories, seed,
-    burn_in fixed).
+    temperature, cutoff as axes, and the structural tau and noise — ``tau = 0`` is the infinite
+    Luttinger liquid, ``noise`` a list of kinds; dt, time, trajectories, seed, burn_in fixed).
 
-    Every point uses the same trajectory keys (common random numbers, from ``seed``), and the noise
-    plan and burn-in are chosen once from the whole grid, so a point's result does not depend on
-    which block it is computed in — a resumed sweep equals an uninterrupted one.
+    Every point uses the same trajectory keys (common random numbers, from ``seed``). The points are
+    grouped by (tau, noise), which fix the structure of the run; each group's noise plan and burn-in
+    are chosen once from all of the grid's points of that group, so a point's result does not depend
+    on which block it is computed in — a resumed sweep equals an uninterrupted one.
     """
 
     continuous = {"K": 1.0, "V": 1.0, "F_load": 0.0, "inertia": 1.0, "temperature": 0.0, "cutoff": None}
     options = {"tau": None, "noise": "paper", "dt": 0.01, "time": 200.0, "trajectories": 64, "seed": 0,
                "burn_in": None}
+    axable = {"tau", "noise"}  # structural, but allowed as axes: the points are grouped by them
     outputs = ("mean_velocity", "mean_velocity_err", "current", "current_err", "velocity_variance",
                "velocity_variance_err", "power_in", "power_out", "power_out_err", "power_dissipated",
-               "efficiency", "efficiency_err", "energy_balance_residual")
+               "efficiency", "efficiency_err", "energy_balance_residual", "diffusion", "diffusion_err",
+               "fano_factor", "fano_factor_err")
 
     def __init__(self, spec: SweepSpec):
         self.spec = spec
@@ -94,29 +97,43 @@ class MotorSweep:
         unknown = sorted((set(spec.fixed) | set(spec.parameters)) - allowed)
         if unknown:
             fail("motor parameter", unknown, f"unknown; allowed: {', '.join(sorted(allowed))}")
-        for name in self.options:
+        for name in set(self.options) - self.axable:
             if name in spec.parameters:
-                fail(f"axes.{name}", name, f"{', '.join(sorted(self.options))} must be fixed in a motor sweep")
+                fail(f"axes.{name}", name, f"{', '.join(sorted(set(self.options) - self.axable))} must be fixed in a "
+                     "motor sweep")
         self.fixed = {**self.continuous, **self.options, **spec.fixed}
 
-    def _params(self, points: dict[str, np.ndarray]):
+    def _structure(self, points: dict[str, np.ndarray]) -> list[tuple[tuple, np.ndarray]]:
+        """The (tau, noise) groups of a set of points: [((tau or None, noise), indices)]."""
+        n = len(next(iter(points.values())))
+        taus = np.broadcast_to(np.asarray(points.get("tau", self.fixed["tau"] or 0.0), dtype=float), (n,))
+        kinds = np.broadcast_to(np.asarray(points.get("noise", self.fixed["noise"]), dtype=str), (n,))
+        groups = {}
+        for i, key in enumerate(zip(taus.tolist(), kinds.tolist())):
+            groups.setdefault(key, []).append(i)
+        return [((tau if tau > 0 else None, kind), np.asarray(idx)) for (tau, kind), idx in groups.items()]
+
+    def _params(self, points: dict[str, np.ndarray], tau, noise):
         from ..motor import MotorParams
 
         values = {k: points.get(k, self.fixed[k]) for k in self.continuous}
         if values["cutoff"] is None:
             values.pop("cutoff")
-        tau = self.fixed["tau"]
-        return MotorParams(**values, tau=None if tau is None else float(tau), noise=self.fixed["noise"])
+        return MotorParams(**values, tau=None if tau is None else float(tau), noise=str(noise))
 
     @functools.cached_property
-    def _plan_and_burn_in(self):
-        """Noise plan and burn-in of the whole grid (host side, once)."""
+    def _plans(self) -> dict[tuple, tuple]:
+        """Noise plan and burn-in of each (tau, noise) group of the whole grid (host side, once)."""
         from ..motor import default_burn_in, noise_plan
 
-        params = self._params(self.spec.points())
-        burn_in = self.fixed["burn_in"]
-        burn_in = default_burn_in(params) if burn_in is None else float(burn_in)
-        return noise_plan(params, float(self.fixed["dt"])), burn_in
+        grid = {k: v.reshape(-1) for k, v in self.spec.points().items()}
+        plans = {}
+        for (tau, noise), where in self._structure(grid):
+            params = self._params({k: v[where] for k, v in grid.items() if k in self.continuous}, tau, noise)
+            burn_in = self.fixed["burn_in"]
+            burn_in = default_burn_in(params) if burn_in is None else float(burn_in)
+            plans[tau, noise] = noise_plan(params, float(self.fixed["dt"])), burn_in
+        return plans
 
     def validate(self) -> None:
         from .._validate import check_int, check_range
@@ -125,20 +142,29 @@ class MotorSweep:
         check_range("time", self.fixed["time"], low=0.0, low_inclusive=False)
         check_int("trajectories", self.fixed["trajectories"], low=1, high=10**6)
         check_int("seed", self.fixed["seed"], low=0)
-        _, burn_in = self._plan_and_burn_in
-        check_range("burn_in", burn_in, low=0.0, high=float(self.fixed["time"]) - float(self.fixed["dt"]))
+        for tau, _ in self._plans:
+            if tau is not None:
+                check_range("tau", tau, low=0.0, low_inclusive=False)
+        for _, burn_in in self._plans.values():
+            check_range("burn_in", burn_in, low=0.0, high=float(self.fixed["time"]) - float(self.fixed["dt"]))
 
     def compute(self, points: dict[str, np.ndarray], *, memory_budget=None) -> xr.Dataset:
         import jax
 
         from ..motor import simulate
 
-        plan, burn_in = self._plan_and_burn_in
-        params = self._params({k: np.asarray(v, dtype=float) for k, v in points.items()})
-        res = simulate(params, jax.random.key(int(self.fixed["seed"])), dt=float(self.fixed["dt"]),
-                       time=float(self.fixed["time"]), trajectories=int(self.fixed["trajectories"]),
-                       burn_in=burn_in, plan=plan)
-        return xr.Dataset({k: (("point",), np.asarray(getattr(res, k))) for k in self.outputs})
+        parts, order = [], []
+        for (tau, noise), where in self._structure(points):
+            plan, burn_in = self._plans[tau, noise]
+            params = self._params({k: np.asarray(v[where], dtype=float) for k, v in points.items()
+                                   if k in self.continuous}, tau, noise)
+            res = simulate(params, jax.random.key(int(self.fixed["seed"])), dt=float(self.fixed["dt"]),
+                           time=float(self.fixed["time"]), trajectories=int(self.fixed["trajectories"]),
+                           burn_in=burn_in, plan=plan, memory_budget=memory_budget)
+            parts.append(res.to_dataset(("point",))[list(self.outputs)])
+            order.append(where)
+        joined = xr.concat(parts, dim="point", combine_attrs="drop") if len(parts) > 1 else parts[0]
+        return joined.isel(point=np.argsort(np.concatenate(order)))
 
     def attrs(self) -> dict:
         """The fixed parameters (defaults included), as ``fixed_<name>``."""

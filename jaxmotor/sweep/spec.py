@@ -92,6 +92,9 @@ def _plain(v):
     return arr.tolist() if arr.ndim else arr.item()
 
 
+LABEL_AXES = {"noise"}  # axes whose values are labels, not numbers
+
+
 def axis_values(name: str, spec) -> dict[str, np.ndarray]:
     """Parse one axis specification (list, range table, log range, zip table) to its values."""
     if isinstance(spec, dict) and "zip" in spec:
@@ -133,8 +136,12 @@ def axis_values(name: str, spec) -> dict[str, np.ndarray]:
     if isinstance(spec, (list, tuple)):
         if not spec:
             fail(f"axes.{name}", spec, "an axis needs at least one value")
+        if name in LABEL_AXES and all(isinstance(v, str) for v in spec):  # labels: the motor's noise kinds
+            if len(set(spec)) != len(spec):
+                fail(f"axes.{name}", spec, "labels must be distinct")
+            return {name: np.asarray(spec, dtype=str)}
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in spec):
-            fail(f"axes.{name}", spec, "expected a list of numbers")
+            fail(f"axes.{name}", spec, "expected a list of numbers (or of labels)")
         arr = np.asarray(spec, dtype=float)
         if not np.all(np.isfinite(arr)):
             fail(f"axes.{name}", spec, "values must be finite")
@@ -227,7 +234,13 @@ def from_flags(model: str, sets: list[str], axes: list[str]) -> SweepSpec:
             elif len(parts) == 3:
                 axes_raw[name] = {"start": float(parts[0]), "stop": float(parts[1]), "step": float(parts[2])}
             else:
-                axes_raw[name] = [float(v) for v in value.split(",")]
+                values = value.split(",")
+                try:
+                    axes_raw[name] = [float(v) for v in values]
+                except ValueError:  # labels (e.g. noise=white,paper)
+                    if not all(v.strip().isidentifier() for v in values):
+                        raise
+                    axes_raw[name] = [v.strip() for v in values]
         except ValueError:
             fail("--axis", item, "expected NAME=START:STOP:STEP, NAME=V1,V2,... or NAME=log:START:STOP:NUM")
     return from_dict({"model": model, "fixed": fixed, "axes": axes_raw})

@@ -137,6 +137,32 @@ def test_motor_sweep_equals_one_direct_ensemble_whatever_the_blocks(tmp_path):
         np.testing.assert_allclose(ds[name].values, getattr(direct, name), rtol=1e-12, atol=1e-14, err_msg=name)
 
 
+def test_motor_sweep_over_tau_and_the_noise_kind_equals_direct_ensembles_of_each_kind(tmp_path):
+    """tau and noise are structural (they change the run's shape): the sweep groups the points by them;
+    tau = 0 is the infinite Luttinger liquid. Every entry equals a direct simulate of its own kind."""
+    import jax
+    import xarray as xr
+
+    from jaxmotor.motor import MotorParams, default_burn_in, noise_plan, simulate
+    from jaxmotor.sweep import from_flags
+
+    spec = from_flags("motor", ["K=0.5", "dt=0.05", "time=120", "trajectories=4", "temperature=0.2"],
+                      ["noise=white,paper", "tau=0,1", "F_load=0:0.1:0.05"])
+    ds = xr.open_zarr(run(spec, tmp_path / "kinds.zarr", progress=False))
+    assert ds["mean_velocity"].dims == ("noise", "tau", "F_load")
+    assert list(ds["noise"].values) == ["white", "paper"]
+    F = np.array([0.0, 0.05, 0.1])
+    for i, kind in enumerate(("white", "paper")):
+        for j, tau in enumerate((None, 1.0)):
+            params = MotorParams(K=0.5, temperature=0.2, tau=tau, noise=kind, F_load=F)
+            direct = simulate(params, jax.random.key(0), dt=0.05, time=120.0, trajectories=4,
+                              burn_in=default_burn_in(params), plan=noise_plan(params, 0.05))
+            np.testing.assert_allclose(ds["mean_velocity"].values[i, j], direct.mean_velocity, rtol=1e-12)
+            np.testing.assert_allclose(ds["power_out"].values[i, j], direct.power_out, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="^axes.dt="):
+        run(from_flags("motor", [], ["dt=0.01,0.02", "F_load=0,0.1"]), tmp_path / "bad.zarr", progress=False)
+
+
 MULTI_DEVICE_SCRIPT = r"""
 import json, sys
 import jax, numpy as np
