@@ -106,7 +106,7 @@ class HopTables(eqx.Module):
         m: S_z eigenvalues S, S-1, …, -S, (M,).
         splus: ⟨m+1|S₊|m⟩ on the superdiagonal (index i ↔ m = S - i), (M-1,).
         occupied: the occupied sites j₁ < … < j_N (0-based) of every configuration, (C, N).
-        edge_rows: the configurations the boundary bond's hop reaches (sign ≠ 0 on bond L), (C_b,).
+        forward_edge_rows: the configurations c†_L c_1 reaches (direction +1 on bond L), (C_f,).
     """
 
     L: int = eqx.field(static=True)
@@ -121,7 +121,7 @@ class HopTables(eqx.Module):
     m: Float[Array, " M"]
     splus: Float[Array, " Mm1"]
     occupied: Int[Array, "C N"]
-    edge_rows: Int[Array, " Cb"]
+    forward_edge_rows: Int[Array, " Cf"]
 
     @property
     def S(self) -> float:
@@ -174,7 +174,7 @@ def make_hop_tables(L: int = 8, N: int | None = None, S=10) -> HopTables:
     arrays = dict(source=source.astype(np.int32), sign=sign, direction=direction,
                   occupations=occ.astype(float), potential=occ @ stagger, stagger=stagger, m=m,
                   splus=splus, occupied=occupied.astype(np.int32),
-                  edge_rows=np.nonzero(sign[:, -1])[0].astype(np.int32))
+                  forward_edge_rows=np.nonzero(direction[:, -1] > 0)[0].astype(np.int32))
     return HopTables(L=L, N=N, two_S=two_S, **{k: jax.device_put(v) for k, v in arrays.items()})
 
 
@@ -724,15 +724,19 @@ def krylov_step(params: PumpParams, tables: HopTables, psi: Complex[Array, "C M"
 
 
 def _boundary_current_matrix(params: PumpParams, tables: HopTables, V: Complex[Array, "m C M"]):
-    """⟨v_i|J_L|v_j⟩ for the Krylov vectors: J_L V by one gather of the boundary bond, then one
-    matrix product over the configurations that bond reaches (J_L v vanishes elsewhere)."""
+    """⟨v_i|J_L|v_j⟩ for the Krylov vectors. With F = c†_L c_1 and t_L = (J/2)(1 + (-1)^L g S_x),
+    J_L = i(e^{iφ}F t_L - h.c.), so the matrix is i(X - X†) with X_ij = ⟨v_i|e^{iφ}F t_L|v_j⟩: one
+    gather of the boundary bond and one matrix product over the configurations F reaches (a
+    quarter of them at half filling)."""
     g = _coupling(params, tables)
-    rows = tables.edge_rows
-    ud = (tables.sign * tables.direction * jnp.exp(1j * params.flux * tables.direction))[rows, -1]
-    hop = ud[None, :, None] * V[:, tables.source[rows, -1]]  # (m, C_b, M)
-    jv = 0.5j * params.J * (hop + tables.stagger[-1] * g * jax.vmap(lambda x: apply_sx(tables, x))(hop))
+    rows = tables.forward_edge_rows
+    u = (tables.sign * jnp.exp(1j * params.flux * tables.direction))[rows, -1]
+    src = V[:, tables.source[rows, -1]]  # (m, C_f, M): the vectors at the configurations F acts on
+    sx_src = jax.vmap(lambda x: apply_sx(tables, x))(src)
+    hop = u[None, :, None] * 0.5 * params.J * (src + tables.stagger[-1] * g * sx_src)
     m = V.shape[0]
-    return jnp.conj(V[:, rows].reshape(m, -1)) @ jv.reshape(m, -1).T
+    X = jnp.conj(V[:, rows].reshape(m, -1)) @ hop.reshape(m, -1).T
+    return 1j * (X - jnp.conj(X).T)
 
 
 # ----------------------------------------------------------------------------------------------
