@@ -689,7 +689,7 @@ def krylov_step(params: PumpParams, tables: HopTables, psi: Complex[Array, "C M"
             w = w - jnp.tensordot(jnp.tensordot(jnp.conj(V), w, axes=2), V, axes=1)
         b = _safe_norm(w)
         ok = b > _BREAKDOWN
-        return a, jnp.where(ok, b, 0.0), jnp.where(ok, w / jnp.where(ok, b, 1.0), 0.0)
+        return a, jnp.where(ok, b, 0.0), w * jnp.where(ok, 1.0 / jnp.where(ok, b, 1.0), 0.0)
 
     if reorthogonalize:
         def body(j, carry):
