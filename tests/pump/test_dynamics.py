@@ -176,6 +176,13 @@ def test_krylov_step_error_stays_below_the_a_priori_bound():
         assert err <= dy.lanczos_error_bound(m, width / 4 * tau) + 1e-13
 
 
+def test_bessel_recurrence_behind_the_chebyshev_bound_matches_scipy():
+    from scipy.special import jv
+
+    for z in (0.3, 7.0, 33.0):
+        np.testing.assert_allclose(dy._bessel_j(90, z), jv(np.arange(91), z), rtol=1e-11, atol=1e-300)
+
+
 def test_fixed_precession_charge_tends_to_the_chern_number():
     """No back-action (the driven Rice-Mele ring): charge per period → 1.0034 (finite-L Berry flux,
     topology.pumped_charge_adiabatic) as ω → 0, the deviation shrinking with ω."""
