@@ -165,6 +165,14 @@ def test_changelog_and_citation_are_included_verbatim(site):
     assert "cff-version" in cite and "An Autonomous Topological Pump" in cite
 
 
+def test_extra_assets_named_in_mkdocs_yml_exist():
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    block = config.split("extra_javascript:")[1].split("\n\n")[0]
+    local = [line.strip()[2:] for line in block.splitlines() if line.strip().startswith("- ")
+             and "://" not in line]
+    assert local and all((DOCS / path).is_file() for path in local), local
+
+
 def test_home_page_figures_are_committed_and_shown(site):
     html = _html(site, "")
     for png in ("assets/pump_sweep.png", "assets/motor_load_curve.png"):
