@@ -165,6 +165,17 @@ def test_changelog_and_citation_are_included_verbatim(site):
     assert "cff-version" in cite and "An Autonomous Topological Pump" in cite
 
 
+def test_grouped_parameters_are_split_and_unknown_ones_still_checked():
+    spec = importlib.util.spec_from_file_location("griffe_grouped", DOCS / "hooks" / "griffe_grouped_params.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = ("Run.\n\nArgs:\n    L, N: sizes,\n        continued.\n    x (float): one, two.\n\n"
+            "Returns:\n    a, b: kept.\n")
+    assert module.split_grouped(text) == ("Run.\n\nArgs:\n    L: sizes,\n        continued.\n    N: sizes,\n"
+                                          "        continued.\n    x (float): one, two.\n\nReturns:\n    a, b: kept.")
+    assert "warn_unknown_params: false" not in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+
+
 def test_extra_assets_named_in_mkdocs_yml_exist():
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     block = config.split("extra_javascript:")[1].split("\n\n")[0]
