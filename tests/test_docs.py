@@ -166,7 +166,7 @@ def test_changelog_and_citation_are_included_verbatim(site):
 
 
 def test_grouped_parameters_are_split_and_unknown_ones_still_checked():
-    spec = importlib.util.spec_from_file_location("griffe_grouped", DOCS / "hooks" / "griffe_grouped_params.py")
+    spec = importlib.util.spec_from_file_location("griffe_grouped", DOCS / "hooks" / "griffe_docstrings.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     text = ("Run.\n\nArgs:\n    L, N: sizes,\n        continued.\n    x (float): one, two.\n\n"
@@ -174,6 +174,13 @@ def test_grouped_parameters_are_split_and_unknown_ones_still_checked():
     assert module.split_grouped(text) == ("Run.\n\nArgs:\n    L: sizes,\n        continued.\n    N: sizes,\n"
                                           "        continued.\n    x (float): one, two.\n\nReturns:\n    a, b: kept.")
     assert "warn_unknown_params: false" not in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert module.sphinx_roles_to_code(":func:`solve` and :class:`~jaxmotor.motor._params.MotorParams`, "
+                                       ":mod:`jaxmotor.batching`") == "`solve` and `MotorParams`, `jaxmotor.batching`"
+
+
+def test_api_pages_show_no_raw_sphinx_roles(site):
+    for page in ("reference/pump", "reference/motor", "reference/engine"):
+        assert not re.search(r":(func|class|mod|meth|attr):", _html(site, page)), page
 
 
 def test_extra_assets_named_in_mkdocs_yml_exist():

@@ -1,6 +1,10 @@
-"""A griffe extension (mkdocs.yml, mkdocstrings ``extensions:``): parameters documented together.
+"""Griffe extensions (mkdocs.yml, mkdocstrings ``extensions:``) for jaxmotor's docstrings.
 
-jaxmotor's docstrings document related parameters on one line of their ``Args:`` section,
+``SphinxRoles``: the docstrings cross-reference with Sphinx roles (``:func:`observables```,
+``:class:`~jaxmotor.motor._params.MotorParams```), which Markdown would print literally; they become
+code spans (``observables``, ``MotorParams``: a ``~`` keeps the last component, as in Sphinx).
+
+``GroupedParameters``: jaxmotor's docstrings document related parameters on one line of their ``Args:`` section,
 ``L, N, S: ring length, particles, spin``. Griffe's Google parser reads ``L, N, S`` as one name
 that is not in the signature and warns, which fails ``mkdocs build --strict``. This extension
 rewrites such a line, before the docstring is parsed, into one entry per name (each with the whole
@@ -15,6 +19,14 @@ import griffe
 
 _SECTION = re.compile(r"^(\s*)(Args|Arguments|Parameters|Keyword Args|Keyword Arguments|Other Parameters):\s*$")
 _GROUPED = re.compile(r"^(\s+)(\*{0,2}\w+(?:\s*,\s*\*{0,2}\w+)+)(\s*\([^)]*\))?:(.*)$")
+
+
+_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|const):`(~?)([^`]+)`")
+
+
+def sphinx_roles_to_code(text: str) -> str:
+    """``:func:`a.b``` -> ```a.b```; ``:class:`~a.b.C``` -> ```C```."""
+    return _ROLE.sub(lambda m: f"`{m.group(2).rsplit('.', 1)[-1] if m.group(1) else m.group(2)}`", text)
 
 
 def split_grouped(text: str) -> str:
@@ -52,3 +64,9 @@ class GroupedParameters(griffe.Extension):
     def on_function_instance(self, *, node, func: griffe.Function, agent, **kwargs) -> None:
         if func.docstring is not None and "," in func.docstring.value:
             func.docstring.value = split_grouped(func.docstring.value)
+
+
+class SphinxRoles(griffe.Extension):
+    def on_instance(self, *, node, obj: griffe.Object, agent, **kwargs) -> None:
+        if obj.docstring is not None and ":`" in obj.docstring.value:
+            obj.docstring.value = sphinx_roles_to_code(obj.docstring.value)
