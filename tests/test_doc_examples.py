@@ -9,6 +9,8 @@ drift from the code.
   (the commands are full-size runs). Shell around them is understood as far as the docs use it:
   ``\\`` continuations, ``&&``, ``;``, ``&``, ``for ...; do``, ``env``, ``srun`` and ``VAR=value``
   prefixes, ``$i`` variables (replaced by 0). A path under ``examples/`` must exist.
+* ```` ```toml ```` blocks with a ``model`` key are sweep files: ``jaxmotor.sweep.from_dict`` must
+  accept them.
 * An HTML comment on the line before the opening fence marks a block (docs/documentation.md):
   ``<!-- doc-examples: skip (why) -->`` is illustrative and not checked,
   ``<!-- doc-examples: slow -->`` runs only with ``-m slow``.
@@ -173,6 +175,19 @@ def test_shell_block_commands_parse(block):
     for argv in jaxmotor_commands(shell_code(block)):
         error = parse_error(argv)
         assert error is None, f"{block.id}: jaxmotor {' '.join(argv)}: {error}"
+
+
+SWEEP_FILES = [b for b in ALL if b.language == "toml" and re.search(r"^model\s*=", b.code, flags=re.M)]
+
+
+@pytest.mark.parametrize("block", [pytest.param(b, id=b.id, marks=_marks(b)) for b in SWEEP_FILES])
+def test_toml_sweep_file_is_accepted(block):
+    import tomllib
+
+    from jaxmotor import sweep
+
+    spec = sweep.from_dict(tomllib.loads(block.code))
+    assert spec.shape and all(n >= 1 for n in spec.shape)
 
 
 @pytest.mark.parametrize("block", [pytest.param(b, id=b.id, marks=_marks(b)) for b in PYTHON])
