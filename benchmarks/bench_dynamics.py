@@ -5,7 +5,7 @@
 
 One run (N = L/2, η = 0.95, start along +y, T = periods·2π/ω, R records 0..T):
 
-* jaxmotor: :func:`jaxmotor.pump.dynamics.dynamics` with ``method="krylov"`` — every observable at
+* jaxmotor: :func:`jaxmotor.pump._dynamics.dynamics` with ``method="krylov"`` — every observable at
   every record (spin moments, bond currents, entanglement entropy, energy, norm) and the charge
   integrated inside each Krylov step; the first call (compile + run) and then ``--repeats`` runs,
   the fastest reported (each run's time is kept).
@@ -37,8 +37,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import expm_multiply
 
 import jaxmotor  # noqa: F401  (float64)
-from jaxmotor.pump import PumpParams
-from jaxmotor.pump import dynamics as dy
+from jaxmotor.pump import PumpParams, _dynamics as dy
 from jaxmotor.store import provenance
 
 from _results import results_path, write_record

@@ -33,8 +33,8 @@ import numpy as np
 
 import jaxmotor  # noqa: F401  (float64)
 from jaxmotor.motor import LangevinSolver, MotorParams, noise_plan, simulate
-from jaxmotor.motor.langevin import phi_functions
-from jaxmotor.motor.noise import noise_filter
+from jaxmotor.motor._langevin import phi_functions
+from jaxmotor.motor._noise import noise_filter
 from jaxmotor.store import provenance
 
 from _results import results_path, write_record

@@ -41,9 +41,8 @@ import numpy as np
 import optax
 
 import jaxmotor  # noqa: F401  (float64)
-from jaxmotor.motor import LangevinSolver, MotorParams, noise_plan, simulate
-from jaxmotor.motor import closed_forms as cf
-from jaxmotor.motor.design import ensemble, power_objective, simulate_design
+from jaxmotor.motor import LangevinSolver, MotorParams, closed_forms as cf, noise_plan, simulate
+from jaxmotor.motor._design import ensemble, power_objective, simulate_design
 from jaxmotor.optimize import optimize
 from jaxmotor.store import provenance
 

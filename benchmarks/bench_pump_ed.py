@@ -30,9 +30,10 @@ import scipy.linalg
 
 import jaxmotor  # noqa: F401  (float64)
 from jaxmotor.pump import PumpParams, hamiltonian, make_basis, solve
-from jaxmotor.pump.basis import forward_hop
-from _results import results_path, write_record
+from jaxmotor.pump._basis import forward_hop
 from jaxmotor.store import provenance
+
+from _results import results_path, write_record
 
 L, N, S, ETA = 8, 4, 10, 0.95
 

@@ -4,7 +4,7 @@
                                           [--single-call] [--out FILE]
 
 For each L (N = L/2, S = 10, η = 0.95, ω/J = 0.5) and each ``eigh`` solver the backend has
-(CPU: LAPACK; GPU: cuSOLVER ``qr`` = syevd and ``jacobi`` = syevj, :mod:`jaxmotor.pump.linalg`):
+(CPU: LAPACK; GPU: cuSOLVER ``qr`` = syevd and ``jacobi`` = syevj, :mod:`jaxmotor.pump._linalg`):
 the first ``solve`` (compile + run), a second one (run only), Δn, whether any NaN came back, and the
 peak memory (GPU: the device allocator's peak; CPU: the process's peak RSS). The fastest solver
 without NaN is the one to make the backend's default.
@@ -29,10 +29,11 @@ import numpy as np
 
 import jaxmotor  # noqa: F401  (float64)
 from jaxmotor.pump import EighSolver, PumpParams, make_basis, solve
-from jaxmotor.pump.linalg import _decompose
-from jaxmotor.pump.sectors import make_sectors
-from _results import results_path, write_record
+from jaxmotor.pump._linalg import _decompose
+from jaxmotor.pump._sectors import make_sectors
 from jaxmotor.store import provenance
+
+from _results import results_path, write_record
 
 
 def solvers() -> list[str]:

@@ -35,8 +35,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxmotor  # noqa: F401  (float64)
-from _results import results_path, write_record
 from jaxmotor.store import provenance
+
+from _results import results_path, write_record
 
 
 def _block(tree):
@@ -131,8 +132,8 @@ def part_fig4(quick: bool) -> dict:
 
 def part_disorder(quick: bool) -> dict:
     import scipy.linalg
-
     from bench_pump_ed import numpy_observables
+
     from jaxmotor.pump import EighSolver, PumpParams, hamiltonian, make_basis, solve
 
     rows = []

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import jax
 
-from _results import results_path, write_record
 from jaxmotor.store import provenance
+
+from _results import results_path, write_record
 
 PHASE = """model = "pump"
 [fixed]

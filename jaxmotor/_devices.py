@@ -1,4 +1,5 @@
-"""Devices for the batching driver (:mod:`jaxmotor.batching`): a 1-D mesh over all devices and a NamedSharding of the batch axis.
+"""Devices for the batching driver (:mod:`jaxmotor.batching`): a 1-D mesh over all devices and a
+NamedSharding of the batch axis.
 
 Every batched kernel of jaxmotor is a ``jit`` of a ``vmap`` over the leading (batch) axis. Placing
 that axis with ``NamedSharding(mesh, P("batch"))`` makes XLA partition the computation across the
@@ -16,7 +17,7 @@ holds), and :func:`gather` brings the results back to every host.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 
 import equinox as eqx
 import jax
@@ -80,7 +81,7 @@ def round_up(size: int) -> int:
 _LIGHT_CPU_OPTIONS = {"xla_backend_optimization_level": 0}
 
 
-@lru_cache(maxsize=None)
+@cache
 def spread(kernel, n_replicated: int, light: bool = False):
     """``kernel(batch, *replicated)`` run on every device's shard of the batch (``shard_map`` over
     the batch mesh; the other arguments are replicated), jitted. ``light``: compile with little

@@ -32,7 +32,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import cache
 from math import prod
 from typing import Any
 
@@ -120,7 +120,7 @@ def chunk_size(n_points: int, bytes_per_point: float, memory_budget: float | Non
     return _devices.round_up(max(1, size))
 
 
-@lru_cache(maxsize=None)
+@cache
 def kernel(per_point: Callable, n_replicated: int, light: bool = False) -> Callable:
     """``per_point`` vmapped over the leading axis of its first argument, jitted and spread over the
     devices (its other ``n_replicated`` arguments are shared by every point). Cached per function:
@@ -128,7 +128,7 @@ def kernel(per_point: Callable, n_replicated: int, light: bool = False) -> Calla
     return _devices.spread(_vmapped(per_point), n_replicated, light)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _vmapped(per_point: Callable) -> Callable:
     def batched(points, *replicated):
         return jax.vmap(lambda p: per_point(p, *replicated))(points)
@@ -198,13 +198,13 @@ def run(
         for start in starts:
             stop = min(start + size, n)
             index = np.minimum(np.arange(start, start + size), n - 1)  # pad with the last point
-            chunk = _devices.shard_batch(jax.tree.map(lambda x: x[index], batch))
+            chunk = _devices.shard_batch(jax.tree.map(lambda x, index=index: x[index], batch))
             out = _devices.gather(run_chunk(chunk, *replicated))
             if fallback is not None and failed(out):
                 warnings.warn(f"{desc or 'a kernel'}: a chunk failed (NaN); recomputing it with the fallback",
                               stacklevel=2)
                 out = _devices.gather(fallback(chunk, *replicated))
-            out = jax.tree.map(lambda x: x[: stop - start], out)
+            out = jax.tree.map(lambda x, n=stop - start: x[:n], out)
             if on_chunk is not None:
                 on_chunk(start, stop, out)
             pieces.append(out)

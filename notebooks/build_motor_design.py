@@ -14,7 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 CELLS = [
     new_markdown_cell(r"""# Designing a Thouless motor by gradient
 
-The motor angle obeys (motor paper Eqs. 35, 59; SPEC §2, units ħ = e = k_B = 1)
+The motor angle obeys (motor paper Eqs. 35, 59; docs/physics.md §2, units ħ = e = k_B = 1)
 
 $$I\ddot\vartheta = \frac{V}{2\pi} - F(\vartheta) - \gamma_0\Big[\dot\vartheta(t) + 2\sum_{n\ge1} r^n\dot\vartheta(t-n\tau)\Big] + \xi(t),
 \qquad \gamma_0 = \frac{1}{2\pi K},\ r = \frac{K-1}{K+1}.$$
@@ -43,7 +43,7 @@ import optax
 import jaxmotor  # float64
 from jaxmotor.motor import MotorParams, simulate
 from jaxmotor.motor import closed_forms as cf
-from jaxmotor.motor.design import (default_constraints, design_optimizer, efficiency_at_min_power_objective,
+from jaxmotor.motor._design import (default_constraints, design_optimizer, efficiency_at_min_power_objective,
                                    ensemble, harmonic_names, power_constraint, power_objective, random_search,
                                    simulate_design)
 from jaxmotor.optimize import optimize

@@ -16,7 +16,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 CELLS = [
     new_markdown_cell(r"""# The Thouless motor in a Luttinger liquid, reproduced
 
-The motor paper (Luttinger-liquid Thouless motor; SPEC §2, units ħ = e = k_B = 1) makes three kinds of claims:
+The motor paper (Luttinger-liquid Thouless motor; docs/physics.md §2, units ħ = e = k_B = 1) makes three kinds of claims:
 
 1. **Statics** (Sec. III): a sliding potential pins the Luttinger liquid and opens a gap Δ (Eq. 15), enhanced by
    repulsion (K < 1); solitons cost 2Δ/(πK) and the motor stays pinned up to μ_c = 2Δ/(πK) (Eq. 24).
@@ -40,8 +40,8 @@ import numpy as np
 import jaxmotor  # float64
 from jaxmotor.motor import MotorParams, simulate
 from jaxmotor.motor import closed_forms as cf
-from jaxmotor.motor.field import FieldSolver, prescribed_motion, solve_field
-from jaxmotor.motor.statics import statics
+from jaxmotor.motor._field import FieldSolver, prescribed_motion, solve_field
+from jaxmotor.motor._statics import statics
 from jaxmotor.plots import motor as motor_plots
 from jaxmotor.plots import motor_field as field_plots
 
@@ -120,7 +120,7 @@ plt.show()"""),
 
 A move at constant $\dot\vartheta$ lasting $t_s$ (at rest before and after) radiates plasmons; after all echoes have
 left the wire, the energy carried into the leads is the dissipated energy (Eq. 63). The field solver
-(`jaxmotor.motor.field`: the classical Luttinger-liquid field with $\phi(0, t) = -\vartheta(t)/2$, leapfrog in the
+(`jaxmotor/motor/_field.py`: the classical Luttinger-liquid field with $\phi(0, t) = -\vartheta(t)/2$, leapfrog in the
 travel-time coordinate, exact on the nodes at Courant number 1) against `closed_forms.move_dissipation`:
 $t_s\dot\vartheta^2/2\pi K$ while $t_s \le \tau$ (Eq. 64), growing at the lead rate $\dot\vartheta^2/2\pi$ for $t_s \gg \tau$
 (Eq. 66). The velocity jumps at the ends of the move cost the grid $\gamma_0\dot\vartheta^2\,dt/2$."""),

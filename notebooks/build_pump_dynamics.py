@@ -1,8 +1,8 @@
 """Build notebooks/pump_dynamics.ipynb (run: python notebooks/build_pump_dynamics.py, then execute it,
 e.g. ``jupyter nbconvert --to notebook --execute --inplace notebooks/pump_dynamics.ipynb``).
 
-The notebook runs the full quantum pump in real time (jaxmotor.pump.dynamics, issue 18; SPEC §1
-"Real-time dynamics"): the coherent start, SPEC's reference run, the spreading of the spin's
+The notebook runs the full quantum pump in real time (jaxmotor.pump.dynamics, issue 18; docs/physics.md §1
+"Real-time dynamics"): the coherent start, docs/physics.md's reference run, the spreading of the spin's
 coherent state against the mean field as S grows, the lower transition seen in the dynamics, the
 transport of every eigenstate and the gradient of the pumped charge. It reads ``JAXMOTOR_REDUCED``
 (set by tests/test_notebooks.py) to run small (about a minute on a CPU); without it the full
@@ -17,7 +17,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 CELLS = [
     new_markdown_cell(r"""# The autonomous pump in real time: the full quantum dynamics
 
-The spin-Rice-Mele ring (pump paper Eq. 7, SPEC §1; ħ = e = 1, energies in units of $J$) with a *quantum* spin:
+The spin-Rice-Mele ring (pump paper Eq. 7, docs/physics.md §1; ħ = e = 1, energies in units of $J$) with a *quantum* spin:
 
 $$H = -\omega S_z - \tfrac J2\sum_j\big(1 + (-1)^j g S_x\big)(c^\dagger_j c_{j+1} + \text{h.c.}) + \Delta g \sum_j (-1)^j S_y n_j,\qquad g = \eta/S .$$
 
@@ -41,9 +41,9 @@ import numpy as np
 import jaxmotor  # float64
 from jaxmotor.plots import pump_quantum as plots
 from jaxmotor.pump import MeanFieldConfig, PumpParams, make_basis, meanfield, solve
-from jaxmotor.pump import dynamics as dy
-from jaxmotor.pump.dynamics_eigenstates import eigenstate_transport, pumping_fraction
-from jaxmotor.pump.sectors import make_sectors
+import jaxmotor.pump as dy
+from jaxmotor.pump._dynamics_eigenstates import eigenstate_transport, pumping_fraction
+from jaxmotor.pump._sectors import make_sectors
 
 %matplotlib inline
 REDUCED = bool(os.environ.get("JAXMOTOR_REDUCED"))
@@ -75,7 +75,7 @@ for theta, phi in ((np.pi / 2, np.pi / 2), (1.0, 0.3)):
           f"single-particle gap {float(gap):.3f}")
 psi0 = dy.coherent_initial_state(p, tables)
 print("<S> of the coherent start:", [float(x) for x in (dy.state_observables(p, tables, psi0)[k] for k in ("Sx", "Sy", "Sz"))])"""),
-    new_markdown_cell(r"""## SPEC's reference run: $L = 8$, $S = 10$, $\omega = 0.3$, start along $+y$
+    new_markdown_cell(r"""## docs/physics.md's reference run: $L = 8$, $S = 10$, $\omega = 0.3$, start along $+y$
 
 Both propagators, their agreement, the conservation laws, and the figure of the CLI (`jaxmotor pump dynamics`):
 the charge, the spin's path in the plane and the entanglement, with the mean-field run from the same start dashed."""),
@@ -130,7 +130,7 @@ plt.show()"""),
     new_markdown_cell(r"""## The lower transition in the dynamics
 
 ED (Fig. 4) has a sharp lower transition at $\omega_{\min}\approx 1.72/S$, and the mean field from $+y$ one at
-$\approx 1.87/S$ (SPEC). The quantum dynamics from the coherent start has none: the charge in the first period rises
+$\approx 1.87/S$ (docs/physics.md). The quantum dynamics from the coherent start has none: the charge in the first period rises
 smoothly with $\omega$."""),
     new_code_cell("""S = 10
 omega = np.round(np.arange(0.10, 0.301, 0.05 if REDUCED else 0.02), 3)

@@ -1,7 +1,7 @@
 """Build notebooks/pump_figures.ipynb (run: python notebooks/build_pump_figures.py).
 
 The notebook reproduces Figs. 2-7 of the pump paper (papers/autonomous-topological-pump.txt) with
-jaxmotor, and says under each figure what matches the paper and what SPEC §1 corrects. It reads
+jaxmotor, and says under each figure what matches the paper and what docs/physics.md §1 corrects. It reads
 ``JAXMOTOR_REDUCED`` (set by tests/test_notebooks.py) to use small rings and grids (L = 6, S = 3,
 few ω: well under 90 s on a laptop CPU); without it it computes the paper's sizes (L = 8, S = 10;
 Fig. 4 and Fig. 6 then take tens of minutes on a CPU, a few on a GPU).
@@ -16,7 +16,7 @@ CELLS = [
     new_markdown_cell(r"""# The autonomous topological pump: Figs. 2-7
 
 Fermions on a Rice-Mele ring of $L$ sites driven by one quantum spin $S$ precessing in a field $B_z = \omega$
-(pump paper Eq. 7, SPEC §1, units ħ = e = 1, energies in units of $J$):
+(pump paper Eq. 7, docs/physics.md §1, units ħ = e = 1, energies in units of $J$):
 
 $$H = -\omega S_z - \frac{J}{2}\sum_j \big(1 + (-1)^j g S_x\big)(c^\dagger_j c_{j+1} + \mathrm{h.c.})
       + \Delta\sum_j (-1)^j g S_y n_j \;[+\textstyle\sum_j \epsilon_j n_j], \qquad g = \eta/S.$$
@@ -54,7 +54,7 @@ spacing = np.diff(eigenvalues)
 print(f"{eigenvalues.size} levels in [{eigenvalues[0]:.3f}, {eigenvalues[-1]:.3f}] J; "
       f"largest spacing {spacing.max():.3f} J, median {np.median(spacing):.2e} J ({time.perf_counter() - t0:.1f} s)")"""),
     new_markdown_cell("""**Matches the paper:** a dense, gapless staircase of levels; no spectral gap protects the pump.
-**SPEC:** the boundary hop carries the Jordan-Wigner sign $(-1)^{N-1}$ (dropping it threads a π flux and gives
+**docs/physics.md:** the boundary hop carries the Jordan-Wigner sign $(-1)^{N-1}$ (dropping it threads a π flux and gives
 $\\Delta n \\approx 2.4$); jaxmotor diagonalizes the $L$ symmetry sectors of $U = T_1e^{i\\pi S_z}$ when the ring
 is clean, which gives the same spectrum."""),
     new_markdown_cell("""## Fig. 3 — quantized transport between two transitions
@@ -71,7 +71,7 @@ print(f"{omega3.size} points in {time.perf_counter() - t0:.1f} s; Delta n within
 print("spin gap changes sign at omega/J =", omega3[1:][np.diff(np.sign(obs3.spin_gap)) != 0])"""),
     new_markdown_cell("""**Matches the paper:** a sharp jump from no transport to $\\Delta n = 1$ at $\\omega_{\\min}$, a plateau, and a
 breakdown at large $\\omega$; the spin gap changes sign at both transitions.
-**SPEC corrections:** the bond current has the prefactor $J/2$ (Eq. 12's $J$ is a typo that doubles $\\Delta n$) and
+**docs/physics.md corrections:** the bond current has the prefactor $J/2$ (Eq. 12's $J$ is a typo that doubles $\\Delta n$) and
 the Eq. 3 orientation, so the plateau is $+1$ for $\\omega > 0$; $\\tilde\\omega$ is the weight-averaged frequency of
 the two strongest $C_{xx}$ lines (the single strongest line is ill-conditioned); the spin gap (Eq. 13) is
 normalized by $\\langle S^+\\psi|S^+\\psi\\rangle$ — the literal formula does not change sign."""),
@@ -92,12 +92,12 @@ plt.show()
 print(f"{diagram.delta_n.size} points in {time.perf_counter() - t0:.1f} s")
 print("omega_min(S):", np.round(result.lower, 3))
 print(f"fit over {fit.n_points} spin sizes: omega_min = ({fit.prefactor:.3f} +- {fit.prefactor_err:.3f})/S; Eq. 20 bound eta N/S = "
-      f"{fit.eq20_prefactor:.2f}/S; ratio {fit.ratio_to_eq20:.3f} (SPEC: about 0.45 at L=8)")
+      f"{fit.eq20_prefactor:.2f}/S; ratio {fit.ratio_to_eq20:.3f} (docs/physics.md: about 0.45 at L=8)")
 print(f"upper transition for S >= median: {result.upper_large_S:.3f} +- {result.upper_large_S_std:.3f}; "
       f"Eq. 21: 2 eta = {result.eq21:.2f}")"""),
     new_markdown_cell("""**Matches the paper:** no transport at small $\\omega$ or small $S$, a lower transition $\\omega_{\\min}\\propto 1/S$,
 quantized transport above it, and an upper transition near $1.75J$ that stops depending on $S$ for large $S$.
-**SPEC corrections:** Eq. 20 ($\\omega > \\eta N/S$) is a *sufficient bound* built from $|\\langle I\\rangle|, |\\langle P\\rangle| \\le N$,
+**docs/physics.md corrections:** Eq. 20 ($\\omega > \\eta N/S$) is a *sufficient bound* built from $|\\langle I\\rangle|, |\\langle P\\rangle| \\le N$,
 not the transition: the measured prefactor of the $1/S$ law is about $0.45\\,\\eta N$ at $L = 8$ (fitted over
 $S \\ge 4$: the smallest spins lie above the law, $S = 1$ does not pump). Eq. 21's $2\\eta$
 is the maximum of the mean-field gap; the measured upper transition ($\\approx 1.76$-$1.78J$) lies below it.
@@ -122,7 +122,7 @@ for w, wt, d, dn in zip(omega5, corr.omega_tilde, dominant, corr.delta_n):
 and $C_{xy}$ is shifted by a quarter period (rotation about $z$); just above $\\omega_{\\min}$ a beat note appears (two
 lines of nearly equal weight at $\\approx\\pm\\tilde\\omega$) and $\\tilde\\omega$ deviates from $\\omega$; below $\\omega_{\\min}$
 the spin no longer encircles the $z$ axis.
-**SPEC:** the Heisenberg convention $A(t) = e^{iHt}Ae^{-iHt}$ (the paper writes the opposite sign, which reverses
+**docs/physics.md:** the Heisenberg convention $A(t) = e^{iHt}Ae^{-iHt}$ (the paper writes the opposite sign, which reverses
 $t$ and the sense of rotation in $C_{xy}$). The frequencies are differences of the eigenvalues $E_n$ of the physical
 $H$ — which contains $-\\omega S_z$ — not of the selection energies $E'$: those would describe the frame rotating with
 the bare field and move the precession lines from $\\pm\\tilde\\omega$ to $\\pm\\delta\\omega$. At $t = 0$ the correlations are
@@ -144,7 +144,7 @@ print(f"{dis.delta_n.size} diagonalizations in {time.perf_counter() - t0:.1f} s"
 for e, m, s, f in zip(eps0, dis.delta_n_mean, dis.delta_n_std, dis.failed_fraction):
     print(f"eps0={e:.2f}: Delta n = {m:.3f} +- {s:.3f}, failed fraction {f:.2f}")"""),
     new_markdown_cell("""**Matches the paper:** transport stays quantized for weak disorder and breaks down when $\\epsilon_0$ is of order $J$.
-**SPEC correction:** the paper's "breakdown at $\\epsilon_0 \\approx 0.3J$" does not hold: at $L = 8$, $S = 10$,
+**docs/physics.md correction:** the paper's "breakdown at $\\epsilon_0 \\approx 0.3J$" does not hold: at $L = 8$, $S = 10$,
 $\\omega = 0.25J$ transport is intact at $0.3J$ and degrades at order $J$ (a few realizations fail at $0.5J$).
 (The reduced run uses $\\omega = 0.6J$, inside the pumping phase of $S = 3$.)"""),
     new_markdown_cell("""## Fig. 7 — the particle-hole gap
@@ -159,10 +159,10 @@ print(f"particle-hole gap from {obs3.ph_gap_min[i7]:.3f} J to {obs3.ph_gap_max[i
       f"(omega = {omega7:.2f} J, Delta n = {obs3.delta_n[i7]:.3f})")"""),
     new_markdown_cell("""**Matches the paper:** the gap is finite for every pair of sites, of order $J$ and large compared with $\\omega$,
 which protects the pumping state against perturbations acting on the fermions.
-**SPEC corrections:** Eq. 34 as printed is unnormalized and has the sign "selected minus excited"; jaxmotor uses
+**docs/physics.md corrections:** Eq. 34 as printed is unnormalized and has the sign "selected minus excited"; jaxmotor uses
 the normalized gap with the sign "excited minus selected", so a positive value costs energy. The map is
 circulant — $\\Delta E_{l,m}$ depends only on $m - l$ — because the selected state is an eigenstate of the symmetry
-$U = T_1e^{i\\pi S_z}$ (SPEC §1)."""),
+$U = T_1e^{i\\pi S_z}$ (docs/physics.md §1)."""),
 ]
 
 

@@ -2,7 +2,7 @@
 
 The notebook reproduces Sec. IV of the pump paper (papers/autonomous-topological-pump.txt): the
 mean-field spin-fermion dynamics (Sec. IV A) and the topology of the large-S limit (Sec. IV B), and
-says what matches the paper and what SPEC §1 corrects. It reads ``JAXMOTOR_REDUCED`` (set by
+says what matches the paper and what docs/physics.md §1 corrects. It reads ``JAXMOTOR_REDUCED`` (set by
 tests/test_notebooks.py) to use coarse grids and short runs (well under 60 s on a CPU); without it
 it computes the full curves (a few minutes on a CPU).
 """
@@ -15,7 +15,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 CELLS = [
     new_markdown_cell(r"""# The autonomous topological pump: mean-field dynamics and topology (Sec. IV)
 
-Two limits of the spin-Rice-Mele ring (pump paper Eq. 7, SPEC §1; ħ = e = 1, energies in units of $J$):
+Two limits of the spin-Rice-Mele ring (pump paper Eq. 7, docs/physics.md §1; ħ = e = 1, energies in units of $J$):
 
 * **Mean field** (Sec. IV A, Eqs. 15-19): the spin is a classical vector of length $S$, the fermions a Slater
   determinant. They evolve together: $\dot\rho = -i[h(\mathbf S), \rho]$ and
@@ -23,7 +23,7 @@ Two limits of the spin-Rice-Mele ring (pump paper Eq. 7, SPEC §1; ħ = e = 1, e
   `jaxmotor.pump.meanfield` integrates this with an exact splitting of the flow (each piece is a rotation of
   the spin and a unitary on $\rho$), fourth order, `lax.scan` + `vmap` over $\omega$, $\eta$, $S$.
 * **Large $S$** (Sec. IV B, Eqs. 26-28): the spin angle $\phi$ is a parameter of the Bloch Hamiltonian
-  $h(k, \phi)$, and the charge pumped per period is a Chern number (`jaxmotor.pump.topology`).
+  $h(k, \phi)$, and the charge pumped per period is a Chern number (`jaxmotor/pump/_topology.py`).
 
 Set `JAXMOTOR_REDUCED=1` for a quick run on coarse grids."""),
     new_code_cell("""import os
@@ -36,7 +36,7 @@ import jaxmotor  # float64
 from jaxmotor.plots import pump_dynamics as plots
 from jaxmotor.pump import (MeanFieldConfig, PumpParams, band_energy, chern_number, lower_transition, meanfield,
                            pumped_charge_adiabatic)
-from jaxmotor.pump.topology import band_gap_min_closed_form, lattice_momenta
+from jaxmotor.pump._topology import band_gap_min_closed_form, lattice_momenta
 
 REDUCED = bool(os.environ.get("JAXMOTOR_REDUCED"))
 L, ETA = 8, 0.95
@@ -86,12 +86,12 @@ for every $\eta > 0$, on every grid (FHS is gauge invariant and exactly integer)
 $2\min(|\Delta\eta|, |J|\min(|\eta|, 1))$ — for the paper's $\Delta = J$, $\eta < 1$ exactly $2\eta$, the bound of Eq. 21,
 reached at $k = \pi$ for every $\phi$.
 
-**SPEC corrects:** the ring's momenta are $k = 4\pi n/L$, $n = 0..L/2-1$ (two-site cell), not $\pi n/L$; Eq. 32
+**docs/physics.md corrects:** the ring's momenta are $k = 4\pi n/L$, $n = 0..L/2-1$ (two-site cell), not $\pi n/L$; Eq. 32
 lacks a factor $1/2\pi$ ($\mathcal J/\omega = C/2\pi$). **Sign:** with the orientation ($k$, then $\phi$) the FHS
 number is $C = -1$. For $\omega > 0$ the spin turns *clockwise* ($\dot\phi = -\omega$, Eq. 19), although the paper's
-Sec. IV B writes $\dot\phi = +\omega$; the charge per period is therefore $-C = +1$, the plateau of Fig. 3 in SPEC's
+Sec. IV B writes $\dot\phi = +\omega$; the charge per period is therefore $-C = +1$, the plateau of Fig. 3 in docs/physics.md's
 current orientation. On the $L = 8$ ring the adiabatic charge is the Riemann sum of the Berry flux over the four
-momenta, 1.0034 (SPEC), tending to 1 as $L \to \infty$."""),
+momenta, 1.0034 (docs/physics.md), tending to 1 as $L \to \infty$."""),
     new_markdown_cell(r"""## Driven pump: the mean-field fermions with the spin on a fixed precession
 
 With `back_action=False` the spin precesses at exactly $\omega$ and the fermions are a Thouless pump. The
@@ -105,7 +105,7 @@ for w, q in zip(omega_fixed, np.asarray(driven.pumped_charge_per_period)):
 print(f"{time.perf_counter() - t0:.1f} s")"""),
     new_markdown_cell(r"""## Self-consistent mean field: spin trajectories
 
-The spin starts in the plane along $+y$ (SPEC's default; `theta0` is a parameter), the fermions in the filled lower
+The spin starts in the plane along $+y$ (docs/physics.md's default; `theta0` is a parameter), the fermions in the filled lower
 band. Below the lower transition the fermions' torque tilts the spin over the top and back: its in-plane projection
 never encircles the origin and no charge is pumped. Above it the spin precesses (with nutation in $S_z$) and the
 fermions are pumped."""),
@@ -136,14 +136,14 @@ fine = meanfield(PumpParams(omega=x[None, :] / S_two[:, None], eta=ETA),
                  MeanFieldConfig(S=S_two[:, None], periods=PERIODS, n_saved=10))
 x_min = lower_transition(x, fine.encircles)
 print("omega_min * S =", x_min, "-> omega_min(S=5)/omega_min(S=10) =", round(float(x_min[0] / x_min[1] * 2), 3))
-print(f"as omega_min * S: Eq. 20 gives eta N = {ETA * (L // 2):.2f}; ED (SPEC) 1.72")"""),
+print(f"as omega_min * S: Eq. 20 gives eta N = {ETA * (L // 2):.2f}; ED (docs/physics.md) 1.72")"""),
     new_markdown_cell(r"""**Matches the paper:** the mean field has a sharp lower transition below which the spin does not encircle the
 origin and nothing is pumped, and it scales as $1/S$: $\omega_{\min} S \approx 1.88$ for $S = 5, 10, 20$ (full grid,
-resolution 0.02; SPEC: 1.87). Above it the charge per revolution is close to 1.
+resolution 0.02; docs/physics.md: 1.87). Above it the charge per revolution is close to 1.
 
-**SPEC corrects / adds:** Eq. 20's estimate $\eta N/S$ ($= 3.8/S$) is a sufficient bound, about 2× too high; ED gives
+**docs/physics.md corrects / adds:** Eq. 20's estimate $\eta N/S$ ($= 3.8/S$) is a sufficient bound, about 2× too high; ED gives
 $\omega_{\min} \approx 1.72/S$. The mean-field transition depends on the starting angle more than on $S$: measured
-$\omega_{\min}S \approx$ 1.88 from $+y$, 1.32-1.36 from 45° (SPEC: 1.31), and no transition from $+x$ (the spin always
+$\omega_{\min}S \approx$ 1.88 from $+y$, 1.32-1.36 from 45° (docs/physics.md: 1.31), and no transition from $+x$ (the spin always
 encircles) — run `meanfield` with `theta0`. At the upper end there is no sharp breakdown at Eq. 21's $2\eta = 1.9$
 but a smooth decline ($\Delta n \approx 0.5$ near $\omega \approx 1.85$-1.9). The sudden start leaves the fermions
 excited in this closed system, so the charge per revolution wanders by a few percent from point to point."""),

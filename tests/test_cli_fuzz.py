@@ -7,8 +7,7 @@ uncaught exception, a traceback, a hang or a half-written store.
 import os
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from jaxmotor.cli.main import main
 
@@ -86,7 +85,8 @@ def _toml_value(v):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     model=st.sampled_from(["pump", "motor", "pmp", ""]),
-    fixed=st.dictionaries(st.sampled_from(["L", "N", "S", "eta", "omega", "colour", "K", "V"]), CONFIG_VALUES, max_size=3),
+    fixed=st.dictionaries(st.sampled_from(["L", "N", "S", "eta", "omega", "colour", "K", "V"]), CONFIG_VALUES,
+                          max_size=3),
     axes=st.dictionaries(st.sampled_from(["omega", "eta", "S", "L", "Delta", "x"]), CONFIG_VALUES, max_size=2),
     garbage=st.booleans(),
 )

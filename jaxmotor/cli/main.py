@@ -21,9 +21,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import motor as motor_cli
-from . import motor_paper, pump_design, pump_dynamics, pump_ed, pump_figures, sweep
-from . import pump_quantum
+from . import motor as motor_cli, motor_paper, pump_design, pump_dynamics, pump_ed, pump_figures, pump_quantum, sweep
 from ._common import OneLineParser, one_line
 
 _DESCRIPTION = """\
@@ -61,7 +59,8 @@ def build_parser() -> OneLineParser:
     pump_design.register(pump_commands)
     pump_quantum.register(pump_commands)
     motor = models.add_parser("motor", help="the Thouless motor (Langevin ensembles)",
-                              description="The Thouless motor (Langevin dynamics with memory friction and colored noise).")
+                              description="The Thouless motor (Langevin dynamics with memory friction and "
+                                          "colored noise).")
     motor_commands = motor.add_subparsers(dest="command", metavar="COMMAND", required=True)
     motor_cli.register(motor_commands)
     motor_paper.register(motor_commands)

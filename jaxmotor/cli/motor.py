@@ -10,7 +10,7 @@ import numpy as np
 from ._common import add_output_options, output_dir, print_json, print_record
 
 _MODEL_HELP = """\
-Model (motor paper Eqs. 35, 59; SPEC section 2), units hbar = e = k_B = 1:
+Model (motor paper Eqs. 35, 59; docs/physics.md section 2), units hbar = e = k_B = 1:
   I theta'' = V/2pi - F_load - gamma0 [theta'(t) + 2 sum_n r^n theta'(t - n tau)] + xi(t)
   gamma0 = 1/(2 pi K), r = (K-1)/(K+1); without --tau: the infinite Luttinger liquid (no memory).
 Noise xi: paper (Eq. 60, spectrum 2 Re Gamma (w/2)/sinh(w/2T)), fdt (2 Re Gamma (w/2) coth(w/2T)
@@ -135,7 +135,7 @@ def _run(args) -> int:
     import sys
 
     from ..motor import closed_forms as cf
-    from ..motor.langevin import ADIABATIC_LIMIT, adiabaticity
+    from ..motor._langevin import ADIABATIC_LIMIT, adiabaticity
 
     _resolve_inertia(args)
     if args.gap is not None and not (np.isfinite(args.gap) and args.gap > 0):
@@ -223,7 +223,7 @@ def _loadcurve(args) -> int:
 
 def _transient(args) -> int:
     from .. import store
-    from ..motor.transient import noise_free_transient, transient_statistics
+    from ..motor._transient import noise_free_transient, transient_statistics
     from ..plots import motor as motor_plots
 
     _resolve_inertia(args)
@@ -262,7 +262,7 @@ _OVER = {"load": "F_load", "V": "V", "K": "K", "inertia": "inertia", "temperatur
 
 
 def _design_names(args) -> list[str]:
-    from ..motor.design import harmonic_names
+    from ..motor._design import harmonic_names
 
     names = []
     for item in (x.strip() for x in args.over.split(",")):
@@ -282,8 +282,7 @@ def _optimize(args) -> int:
     import optax
 
     from .._validate import check_range
-    from ..motor import closed_forms as cf
-    from ..motor import design
+    from ..motor import _design as design, closed_forms as cf
     from ..optimize import optimize
 
     _resolve_inertia(args)
@@ -426,7 +425,8 @@ def register(commands) -> None:
     d.add_argument("--over", default="load",
                    help="comma list of parameters to optimize: load, V, K, inertia, temperature, harmonics "
                    "(the Fourier coefficients a_n, b_n of the load; default load)")
-    d.add_argument("--harmonics", type=int, default=2, help="number of load harmonics with --over harmonics (default 2)")
+    d.add_argument("--harmonics", type=int, default=2,
+                   help="number of load harmonics with --over harmonics (default 2)")
     d.add_argument("--min-power", type=float, default=None, help="required output power (with --objective efficiency)")
     d.add_argument("--barrier", type=float, default=1e-3,
                    help="weight of the log barrier ln(P/P_min - 1) of --objective efficiency; steps below "

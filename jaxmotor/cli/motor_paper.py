@@ -11,7 +11,8 @@ import numpy as np
 from ._common import add_output_options, output_dir, print_record
 
 _FIELD_HELP = """\
-The classical Luttinger-liquid field (motor paper Eqs. 44-47, App. B; SPEC section 2), units hbar = e = k_B = 1:
+The classical Luttinger-liquid field (motor paper Eqs. 44-47, App. B; docs/physics.md section 2),
+units hbar = e = k_B = 1:
   d_t phi = -v K d_x theta_f,  d_t theta_f = -(v/K) d_x phi,  K, v_c for |x| < D/2, K = 1, v_F outside
   (with --tau = D/v_c; without it the infinite Luttinger liquid), pinned by the motor: phi(0, t) = -theta(t)/2.
 Energy current j_E = -(v/pi K) d_t phi d_x phi (Eq. 47); force on the motor -(v_c/2 pi K)[d_x phi] at x = 0,
@@ -24,7 +25,7 @@ second order in dt, a velocity jump of the motion costs O(dt) in energy (gamma0 
 """
 
 _STATICS_HELP = """\
-Statics (motor paper Sec. III, App. A; SPEC section 2), units hbar = e = k_B = 1:
+Statics (motor paper Sec. III, App. A; docs/physics.md section 2), units hbar = e = k_B = 1:
   gap Delta = (4 V0 K vc/lambda / (2 pi vc/lambda)^K)^(1/(2-K)) (Eq. 15), also found by integrating the RG
   flows dV/dl = -K V (Eq. 13, until the cutoff (2 pi vc/lambda)e^-l meets sqrt(4 V K vc/lambda)) and
   dV/dl = (2-K) V (Eq. 9) numerically (RK4); ratio Delta(K)/Delta(1) = K (pi^2 vc/(lambda V0 K))^((1-K)/(2-K)):
@@ -37,7 +38,7 @@ def _field(args) -> int:
     from .. import store
     from .._validate import check_range
     from ..motor import closed_forms as cf
-    from ..motor.field import FieldSolver, prescribed_motion, solve_field
+    from ..motor._field import FieldSolver, prescribed_motion, solve_field
 
     leads = args.tau is not None
     check_range("--K", args.K, low=0.0, low_inclusive=False)
@@ -112,7 +113,7 @@ def _field(args) -> int:
 
 def _statics(args) -> int:
     from .. import store
-    from ..motor.statics import check_statics, statics
+    from ..motor._statics import check_statics, statics
 
     check_statics(args.K, args.V0, args.vc, args.cutoff_length)
     if not 2 <= args.K_points <= 10_000:

@@ -19,7 +19,7 @@ def bounds(text: str, flag: str) -> tuple[float, float]:
 
 
 def _gapdesign(args) -> int:
-    from ..pump.design import optimize_gap
+    from ..pump._design import optimize_gap
 
     basis, params, _ = model_from_args(args, args.omega)
     t0 = time.perf_counter()

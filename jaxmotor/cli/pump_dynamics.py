@@ -10,7 +10,7 @@ import numpy as np
 from ._common import add_omega_grid, add_output_options, float_grid, output_dir, print_json
 
 _MEANFIELD_HELP = """\
-Mean-field dynamics (pump paper Sec. IV A, Eqs. 16-19; SPEC 1):
+Mean-field dynamics (pump paper Sec. IV A, Eqs. 16-19; docs/physics.md 1):
   fermions: a Slater determinant (one-body density matrix, L x L) under the Rice-Mele ring
     h(S) = -(J/2) sum_j (1 + (-1)^j g S_x)(|j><j+1| + h.c.) + Delta g sum_j (-1)^j S_y |j><j|, g = eta/S
   spin: a classical vector of length S, dS/dt = S x B, B = (g J <I>, g Delta <P>, omega).
@@ -27,7 +27,7 @@ origin, omega_tilde, and the lower transition omega_min per S (expected: omega_m
 """
 
 _CHERN_HELP = """\
-Topology of the large-S limit (pump paper Sec. IV B, Eqs. 26-27; SPEC 1):
+Topology of the large-S limit (pump paper Sec. IV B, Eqs. 26-27; docs/physics.md 1):
   h(k, phi) = Delta eta sin(phi) s_z + (J/2)(1 - eta cos phi) sin k s_y
               - (J/2)(1 + eta cos phi + (1 - eta cos phi) cos k) s_x,   bands +-E(k, phi).
 The Chern number of the lower band over (k, phi) is computed by the Fukui-Hatsugai-Suzuki lattice
@@ -51,7 +51,7 @@ def _meanfield(args) -> int:
     from .. import store
     from ..plots import pump_dynamics as plots
     from ..pump import MeanFieldConfig, MeanFieldSolver, PumpParams, lower_transition, meanfield
-    from ..pump.meanfield import illustrative_frequencies
+    from ..pump._meanfield import illustrative_frequencies
 
     S = _spin_lengths(args.S)
     if args.omega is not None:
@@ -98,7 +98,8 @@ def _meanfield(args) -> int:
     else:
         print(f"mean-field runs: {S.size} spin length(s) x {omega.size} omega in {elapsed:.1f} s")
         for i, s in enumerate(S):
-            print(f"S={s:g}: omega_min={omega_min[i]:.4g} (omega_min S={omega_min[i] * s:.3g}; Eq. 20: {args.eta * N:.3g})")
+            print(f"S={s:g}: omega_min={omega_min[i]:.4g} (omega_min S={omega_min[i] * s:.3g}; "
+                  f"Eq. 20: {args.eta * N:.3g})")
         for k, v in files.items():
             print(f"{k}: {v}")
     return 0
@@ -107,8 +108,13 @@ def _meanfield(args) -> int:
 def _chern(args) -> int:
     from .. import store
     from ..plots import pump_dynamics as plots
-    from ..pump.topology import (band_energy, band_gap_min_closed_form, chern_number, lattice_momenta,
-                                 pumped_charge_adiabatic)
+    from ..pump._topology import (
+        band_energy,
+        band_gap_min_closed_form,
+        chern_number,
+        lattice_momenta,
+        pumped_charge_adiabatic,
+    )
 
     res = chern_number(args.eta, args.J, args.Delta, n_k=args.n_k, n_phi=args.n_phi)
     chern = int(np.round(float(res.chern)))

@@ -10,7 +10,7 @@ import numpy as np
 from ._common import add_omega_grid, add_output_options, float_grid, output_dir, print_json
 
 _MODEL_HELP = """\
-Model (pump paper Eq. 7, SPEC §1):
+Model (pump paper Eq. 7, docs/physics.md §1):
   H = -omega S_z - (J/2) sum_j (1 + (-1)^j g S_x)(c+_j c_j+1 + h.c.) + Delta sum_j (-1)^j g S_y n_j
   with g = eta/S, on a ring of L sites with N spinless fermions and one spin S.
 The selected state is the eigenstate with minimal E' = E + omega <S_z> (Eq. 11); Delta n is the
@@ -23,7 +23,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("model")
     g.add_argument("--L", type=int, default=8, help="ring sites, even, >= 4 (default 8)")
     g.add_argument("--N", type=int, default=None, help="fermions, 1..L-1 (default L/2)")
-    g.add_argument("--S", type=str, default="10", help="spin size, a positive multiple of 1/2, e.g. 10 or 5/2 (default 10)")
+    g.add_argument("--S", type=str, default="10",
+                   help="spin size, a positive multiple of 1/2, e.g. 10 or 5/2 (default 10)")
     g.add_argument("--eta", type=float, default=0.95, help="coupling eta, g = eta/S (default 0.95)")
     g.add_argument("--J", type=float, default=1.0, help="hopping J (default 1)")
     g.add_argument("--Delta", type=float, default=1.0, help="staggered potential Delta (default 1)")
@@ -49,9 +50,11 @@ def model_from_args(args, omega):
         try:
             disorder = np.array([float(x) for x in args.disorder.split(",")])
         except ValueError:
-            raise ValueError(f"--disorder={args.disorder!r} is not allowed: expected L={basis.L} comma-separated numbers") from None
+            raise ValueError(f"--disorder={args.disorder!r} is not allowed: expected L={basis.L} "
+                             "comma-separated numbers") from None
         if disorder.shape != (basis.L,):
-            raise ValueError(f"--disorder={args.disorder!r} is not allowed: expected L={basis.L} numbers, got {disorder.size}")
+            raise ValueError(f"--disorder={args.disorder!r} is not allowed: expected L={basis.L} numbers, "
+                             f"got {disorder.size}")
     params = PumpParams(omega=omega, eta=args.eta, J=args.J, Delta=args.Delta, disorder=disorder)
     return basis, params, budget
 

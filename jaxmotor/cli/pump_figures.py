@@ -26,7 +26,7 @@ def float_list(text: str, flag: str) -> np.ndarray:
 
 def spin_list(text: str) -> list[Fraction]:
     """Spin sizes ``MIN:MAX[:STEP]`` (inclusive, step default 1) or a comma list such as ``1,5/2,10``."""
-    from ..pump.basis import spin_value
+    from ..pump._basis import spin_value
 
     parts = text.split(":")
     if len(parts) == 1:
@@ -71,7 +71,7 @@ def _report(args, files: dict, record: dict, lines: list[str]) -> int:
 def _phase(args) -> int:
     from .. import store
     from ..plots import pump_figures as plots
-    from ..pump.phase import analyze, phase_diagram
+    from ..pump._phase import analyze, phase_diagram
 
     spins = spin_list(args.S)
     omega = float_grid(args.omega_min, args.omega_max, args.omega_step, "omega")
@@ -104,10 +104,12 @@ def _phase(args) -> int:
     record = {"S": diagram.S, "omega": diagram.omega, "delta_n": diagram.delta_n, "omega_min": result.lower,
               "omega_upper": result.upper, "prefactor": fit.prefactor, "prefactor_err": fit.prefactor_err,
               "eq20_prefactor": fit.eq20_prefactor, "ratio_to_eq20": fit.ratio_to_eq20,
-              "fit_points": fit.n_points, "upper_large_S": result.upper_large_S, "upper_large_S_std": result.upper_large_S_std,
+              "fit_points": fit.n_points, "upper_large_S": result.upper_large_S,
+              "upper_large_S_std": result.upper_large_S_std,
               "eq21": result.eq21, "wall_time_s": elapsed}
     lines = [f"phase diagram of {diagram.S.size} spin sizes x {omega.size} omega in {elapsed:.1f} s",
-             f"lower transition (fit over S >= {args.fit_S_min:g}): omega_min = ({fit.prefactor:.3f} +- {fit.prefactor_err:.3f})/S "
+             f"lower transition (fit over S >= {args.fit_S_min:g}): "
+             f"omega_min = ({fit.prefactor:.3f} +- {fit.prefactor_err:.3f})/S "
              f"(Eq. 20: {fit.eq20_prefactor:.3f}/S, ratio {fit.ratio_to_eq20:.3f})",
              f"upper transition (S >= median): {result.upper_large_S:.3f} +- {result.upper_large_S_std:.3f} "
              f"(Eq. 21: 2 eta = {result.eq21:.3f})"]
@@ -117,7 +119,7 @@ def _phase(args) -> int:
 def _correlations(args) -> int:
     from .. import store
     from ..plots import pump_figures as plots
-    from ..pump.correlations import dominant_frequency, spin_correlations
+    from ..pump._correlations import dominant_frequency, spin_correlations
 
     _full_space_only(args, "the correlations need the full eigendecomposition")
     omega = float_list(args.omega, "--omega")
@@ -158,7 +160,7 @@ def _disorder(args) -> int:
 
     from .. import store
     from ..plots import pump_figures as plots
-    from ..pump.disorder import disorder_average
+    from ..pump._disorder import disorder_average
 
     _full_space_only(args, "disorder breaks the sector symmetry")
     eps0 = float_list(args.eps0, "--eps0") if args.eps0 is not None else np.round(np.arange(0.0, 1.05, 0.1), 10)
@@ -205,7 +207,7 @@ def _phgap(args) -> int:
     ds = store.annotate(
         obs.to_dataset(coords={"l": sites, "m": sites, "bond": sites}),
         {**_model_attrs(basis, args), "omega": args.omega, "command": "jaxmotor pump phgap",
-               "convention": "[l, m]: hole at l, particle at m; excited minus selected (SPEC)"},
+               "convention": "[l, m]: hole at l, particle at m; excited minus selected (docs/physics.md)"},
     )
     files = {"data": str(store.write(ds, out / "pump_phgap.zarr"))}
     if not args.no_plot:
@@ -277,7 +279,7 @@ def register(commands) -> None:
     ph = commands.add_parser(
         "phgap", help="particle-hole gap as an L x L heat map (Fig. 7)", formatter_class=fmt,
         description="The normalized particle-hole gap Delta E_{l,m} = <phi|H|phi>/<phi|phi> - E_n with "
-        "phi = c+_m c_l psi (Eq. 34, SPEC sign: excited minus selected) of the selected state, for all "
+        "phi = c+_m c_l psi (Eq. 34, docs/physics.md sign: excited minus selected) of the selected state, for all "
         "site pairs (default: Fig. 7, L=8, S=10, omega=0.25).\nWrites DIR/pump_phgap.zarr and "
         "DIR/pump_phgap.png.\n\n" + _MODEL_HELP,
         epilog="example: jaxmotor pump phgap --omega 0.25 --json")

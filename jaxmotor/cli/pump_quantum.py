@@ -11,7 +11,7 @@ import numpy as np
 from ._common import add_output_options, output_dir, print_json
 
 _HELP = """\
-Real-time quantum dynamics of the spin-Rice-Mele ring (pump paper Eq. 7; SPEC 1 "Real-time dynamics"):
+Real-time quantum dynamics of the spin-Rice-Mele ring (pump paper Eq. 7; docs/physics.md 1 "Real-time dynamics"):
   H = -omega S_z - (J/2) sum_j (1 + (-1)^j g S_x)(c+_j c_j+1 + h.c.) + Delta g sum_j (-1)^j S_y n_j, g = eta/S.
 Start: the spin coherent state |theta, phi> = exp(-i phi S_z) exp(-i theta S_y)|m=S> (--polar theta,
 --azimuth phi in degrees; default 90, 90: along +y) times the Slater determinant of the N lowest orbitals
@@ -31,8 +31,7 @@ reaches ~1.2, the charge in the first period is 0.86 (mean field 0.998).
 def _dynamics(args) -> int:
     from .. import store
     from ..plots import pump_quantum as plots
-    from ..pump import PumpParams
-    from ..pump import dynamics as dy
+    from ..pump import PumpParams, _dynamics as dy
 
     for name in ("omega", "eta", "J", "Delta", "polar", "azimuth"):
         value = getattr(args, name)

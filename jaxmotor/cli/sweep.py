@@ -54,8 +54,8 @@ def _sweep(args) -> int:
     budget = None if args.memory_budget is None else args.memory_budget * 2**30
     budget = budget or (spec.options.get("memory_budget_gib", 0) * 2**30 or None)
     out = Path(args.out or f"jaxmotor-out/{spec.model}-sweep-{spec.fingerprint()}.zarr")
-    block = spec.options.get("block_points", 256)
-    if isinstance(block, bool) or not isinstance(block, int) or block < 1:
+    block = spec.options.get("block_points")
+    if block is not None and (isinstance(block, bool) or not isinstance(block, int) or block < 1):
         raise ValueError(f"run.block_points={block!r} is not allowed: expected an integer >= 1")
     path = sweep.run(spec, out, memory_budget=budget, progress=not (args.quiet or args.json), block_points=block)
     if args.json:
@@ -76,8 +76,10 @@ def _plot(args) -> int:
     try:
         ds = open_store(path)
     except Exception as err:  # zarr raises many kinds for a folder that is not a store
-        raise ValueError(f"STORE={args.store!r} is not allowed: not a readable zarr store ({type(err).__name__})") from None
-    variable = args.var or ("delta_n" if "delta_n" in ds else "mean_velocity" if "mean_velocity" in ds else next(iter(ds.data_vars)))
+        raise ValueError(f"STORE={args.store!r} is not allowed: not a readable zarr store "
+                         f"({type(err).__name__})") from None
+    default = "delta_n" if "delta_n" in ds else "mean_velocity" if "mean_velocity" in ds else next(iter(ds.data_vars))
+    variable = args.var or default
     out = Path(args.out or path.with_suffix("").as_posix() + f"_{variable}.png")
     plot_variable(ds, variable, out)
     if args.json:
@@ -92,13 +94,17 @@ def register(commands) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
     sweep = commands.add_parser("sweep", help="run a parameter grid of either model into a resumable store",
                                 description=_SWEEP_HELP, formatter_class=fmt,
-                                epilog="examples:\n  jaxmotor sweep examples/sweeps/pump_phase_diagram.toml --out phase.zarr\n"
-                                "  jaxmotor sweep --model pump --set L=6 --axis S=1,2,4 --axis omega=0.1:2:0.1 --out s.zarr")
+                                epilog="examples:\n"
+                                "  jaxmotor sweep examples/sweeps/pump_phase_diagram.toml --out phase.zarr\n"
+                                "  jaxmotor sweep --model pump --set L=6 --axis S=1,2,4 --axis omega=0.1:2:0.1 "
+                                "--out s.zarr")
     sweep.add_argument("config", nargs="?", default=None, help="TOML sweep file")
-    sweep.add_argument("--model", choices=("pump", "motor"), default=None, help="model, when the grid is given by flags")
+    sweep.add_argument("--model", choices=("pump", "motor"), default=None,
+                       help="model, when the grid is given by flags")
     sweep.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a fixed parameter")
-    sweep.add_argument("--axis", action="append", default=[], metavar="NAME=SPEC", help="a grid axis")
-    sweep.add_argument("--out", default=None, metavar="STORE", help="zarr store folder (default: jaxmotor-out/<model>-sweep-<hash>.zarr)")
+    sweep.add_argument("--axis", action="append", default=[], metavar="NAME=docs/physics.md", help="a grid axis")
+    sweep.add_argument("--out", default=None, metavar="STORE",
+                       help="zarr store folder (default: jaxmotor-out/<model>-sweep-<hash>.zarr)")
     sweep.add_argument("--memory-budget", type=float, default=None, metavar="GIB", help="memory one batch may use, GiB")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     group = sweep.add_argument_group(

@@ -1,4 +1,4 @@
-"""Closed forms of the motor paper, corrected where SPEC §2 says so. All pure JAX, differentiable.
+"""Closed forms of the motor paper, corrected where docs/physics.md §2 says so. All pure JAX, differentiable.
 
 Units ħ = e = k_B = 1 (conductance quantum e²/h = 1/2π). ``leads=False`` is the infinite Luttinger
 liquid (Sec. IV B-C), ``leads=True`` the wire between Fermi-liquid leads (Sec. IV D-E), whose dc
@@ -14,7 +14,7 @@ import numpy as np
 from jax.scipy.special import gammainc
 from jaxtyping import Array, ArrayLike, Float
 
-from .params import MotorParams
+from ._params import MotorParams
 
 # --- dynamics (Sec. IV) -------------------------------------------------------------------------
 
@@ -61,7 +61,7 @@ def max_power(V, K, leads: bool):
 
 def efficiency_at_max_power():
     """1/2. The paper's Eq. 42 value 1/4π follows from P_in = Vθ̇ (the current without its 1/2π);
-    the energy balance P_in = P_out + P_diss rules it out (SPEC §2)."""
+    the energy balance P_in = P_out + P_diss rules it out (docs/physics.md §2)."""
     return 0.5
 
 

@@ -14,7 +14,7 @@ from . import finish
 
 
 def field(res, *, title: str = "", path: str | Path | None = None):
-    """Three panels for a :class:`~jaxmotor.motor.field.FieldResults`: j_E(x, t) (Eq. 47; red: energy
+    """Three panels for a :class:`~jaxmotor.motor._field.FieldResults`: j_E(x, t) (Eq. 47; red: energy
     moving right; symmetric-log colours down to 1e-3 of the largest |j_E|; dashed: the wire's ends
     x = ±D/2), the force of the field on the motor with the Langevin friction of Eq. 59 (dashed), and
     the energies (work done by the motor, field energy, energy carried into the leads or, without
@@ -64,7 +64,7 @@ def field(res, *, title: str = "", path: str | Path | None = None):
 def statics(grid, point=None, *, title: str = "", path: str | Path | None = None):
     """Two panels: the gap Δ(K) of Eq. 15 (line) with the gaps where the numerically integrated flows
     of Eq. 13 and Eq. 9 stop (points), and the ratio Δ(K)/Δ(1) against the printed Eq. 16 (dotted);
-    right: the flow of Eq. 13 for ``point`` (a :class:`~jaxmotor.motor.statics.StaticsResults`, or
+    right: the flow of Eq. 13 for ``point`` (a :class:`~jaxmotor.motor._statics.StaticsResults`, or
     a few K of ``grid``): the running gap √(4V(l)Kv_c/λ) meets the cutoff (2πv_c/λ)e^{-l} at l*."""
     fig, (ax_gap, ax_flow) = plt.subplots(1, 2, figsize=(11, 4.3))
     K = np.asarray(grid.K)

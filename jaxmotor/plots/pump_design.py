@@ -1,4 +1,4 @@
-"""The history of the pump's gap design (:func:`jaxmotor.pump.design.optimize_gap`)."""
+"""The history of the pump's gap design (:func:`jaxmotor.pump._design.optimize_gap`)."""
 
 from __future__ import annotations
 

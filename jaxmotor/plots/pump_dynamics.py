@@ -1,4 +1,4 @@
-"""Figures of the pump's mean-field dynamics and topology (pump paper Sec. IV, SPEC §1)."""
+"""Figures of the pump's mean-field dynamics and topology (pump paper Sec. IV, docs/physics.md §1)."""
 
 from __future__ import annotations
 

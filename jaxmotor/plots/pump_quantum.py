@@ -1,5 +1,5 @@
 """Figures of the pump's real-time quantum dynamics (jaxmotor.pump.dynamics) and of the transport of
-every eigenstate (jaxmotor.pump.dynamics_eigenstates)."""
+every eigenstate (jaxmotor/pump/_dynamics_eigenstates.py)."""
 
 from __future__ import annotations
 

@@ -27,10 +27,10 @@ def label(name: str) -> str:
 def plot_variable(ds, variable: str, path: str | Path):
     """Line plot (one sweep axis) or heat map (two axes) of one stored variable."""
     if variable not in ds.data_vars:
-        raise ValueError(f"--var={variable!r} is not allowed: the store has {', '.join(sorted(ds.data_vars))}")
+        raise ValueError(f"variable={variable!r} is not allowed: the store has {', '.join(sorted(ds.data_vars))}")
     data = ds[variable]
     if data.ndim not in (1, 2):
-        raise ValueError(f"--var={variable!r} is not allowed: it has {data.ndim} axes {data.dims}; "
+        raise ValueError(f"variable={variable!r} is not allowed: it has {data.ndim} axes {data.dims}; "
                          "plot needs one (line) or two (heat map)")
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     coord = lambda dim: ds[dim].values if dim in ds.coords else np.arange(ds.sizes[dim])  # noqa: E731

@@ -9,7 +9,7 @@ tables to the bucket's largest blocks, with *inert* padding:
   basis vector, so a state of the padded basis is the physical state with zero columns appended;
 * the padded sector-basis slots are outside every physical block entry; the block builder already
   puts a decoupled diagonal strictly above the spectrum on non-physical slots (Padding,
-  :mod:`jaxmotor.pump.sectors`), and ``valid`` excludes them from the selection and the lines;
+  :mod:`jaxmotor.pump._sectors`), and ``valid`` excludes them from the selection and the lines;
 * the coupling g = η/S uses the physical S, carried as data (``PumpBasis.spin``), not the static
   size.
 
@@ -26,8 +26,8 @@ from fractions import Fraction
 import jax
 import numpy as np
 
-from .basis import PumpBasis
-from .sectors import PumpSectors, make_sectors
+from ._basis import PumpBasis
+from ._sectors import PumpSectors, make_sectors
 
 # Spin-space sizes 2S+1 a bucket may be padded to: at most four buckets up to S = 20 (Fig. 4), each
 # padding costs at most (next/this)³ in the eigh of the smallest S of the bucket.

@@ -6,11 +6,11 @@
 
 ``method`` picks how H is diagonalized: ``"full"`` (the whole space, one dense ``eigh``) or
 ``"sectors"`` (block by block in the L symmetry sectors of U = T₁e^{iπS_z},
-:mod:`jaxmotor.pump.sectors`); ``"auto"`` takes the sectors when the ring is clean
+:mod:`jaxmotor.pump._sectors`); ``"auto"`` takes the sectors when the ring is clean
 (``disorder=None``, or concrete zeros). Both give the same observables (tested); the sectors are ~60x
 cheaper at L = 8, S = 10.
 
-**Derivatives.** The full path differentiates through :func:`~jaxmotor.pump.linalg.safe_eigh`, whose
+**Derivatives.** The full path differentiates through :func:`~jaxmotor.pump._linalg.safe_eigh`, whose
 derivative is first-order perturbation theory with degenerate pairs dropped: finite wherever the
 states an observable depends on (the selected state, its E' runner-up, the two S_x lines of ω̃) are
 non-degenerate, whatever degeneracies exist elsewhere in the spectrum. The sectors path has a custom
@@ -20,7 +20,7 @@ selected, which lines make ω̃) are held fixed: derivatives are those of the se
 away from crossings of E' (see ``E_prime_margin``).
 
 Nothing here runs on the host per point: the sector tables are static structure built once per
-(L, N, S) (:func:`jaxmotor.pump.sectors.make_sectors`) and enter as constants.
+(L, N, S) (:func:`jaxmotor.pump._sectors.make_sectors`) and enter as constants.
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from .._validate import fail
-from .basis import PumpBasis
-from .hamiltonian import PumpParams, hamiltonian
-from .linalg import EighSolver
-from .observables import PumpObservables, observables_from_eigh
-from .sectors import (
+from ._basis import PumpBasis
+from ._hamiltonian import PumpParams, hamiltonian
+from ._linalg import EighSolver
+from ._observables import PumpObservables, observables_from_eigh
+from ._sectors import (
     PumpSectors,
     make_sectors,
     observables_from_sectors,

@@ -9,7 +9,8 @@ from jaxmotor.cli.main import main
 from jaxmotor.motor import closed_forms as cf
 
 KEYS = {"F_load", "power_out", "efficiency", "iterations", "history"}
-SMALL = ["--trajectories", "32", "--time", "250", "--burn-in", "50", "--dt", "0.05", "--seed", "0", "--json", "--no-plot"]
+SMALL = ["--trajectories", "32", "--time", "250", "--burn-in", "50", "--dt", "0.05", "--seed", "0", "--json",
+         "--no-plot"]
 
 
 def _json(capsys, argv):
@@ -34,8 +35,9 @@ def test_power_over_the_load_finds_V_over_4pi_with_efficiency_one_half(capsys):
 
 def test_efficiency_at_min_power_reaches_the_larger_root(capsys):
     p_min = 0.6 * float(cf.max_power(1.0, 0.5, leads=False))
-    record = _json(capsys, ["motor", "optimize", "--objective", "efficiency", "--min-power", str(p_min), "--over", "load",
-                            "--V", "1", "--K", "0.5", "--temperature", "0.01", "--noise", "white", "--steps", "120", *SMALL])
+    record = _json(capsys, ["motor", "optimize", "--objective", "efficiency", "--min-power", str(p_min),
+                            "--over", "load", "--V", "1", "--K", "0.5", "--temperature", "0.01", "--noise", "white",
+                            "--steps", "120", *SMALL])
     assert KEYS <= set(record)
     # constant load: the largest F with 2πK F(V/2π - F) >= P_min, η = 2πF/V ≈ 0.816
     f_root = (1 + np.sqrt(0.4)) / (4 * np.pi)
@@ -44,8 +46,9 @@ def test_efficiency_at_min_power_reaches_the_larger_root(capsys):
 
 
 def test_history_plot_and_harmonics(capsys, tmp_path):
-    argv = ["motor", "optimize", "--over", "load,harmonics", "--harmonics", "1", "--steps", "3", "--temperature", "0.05",
-            "--noise", "white", "--trajectories", "4", "--time", "60", "--dt", "0.05", "--json", "--out", str(tmp_path)]
+    argv = ["motor", "optimize", "--over", "load,harmonics", "--harmonics", "1", "--steps", "3",
+            "--temperature", "0.05", "--noise", "white", "--trajectories", "4", "--time", "60", "--dt", "0.05",
+            "--json", "--out", str(tmp_path)]
     record = _json(capsys, argv)
     assert set(record["harmonics"]) == {"a1", "b1"} and set(record["history"]["params"]) == {"F_load", "a1", "b1"}
     assert (tmp_path / "motor_optimize_history.png").stat().st_size > 0

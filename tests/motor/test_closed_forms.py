@@ -1,13 +1,11 @@
-"""Closed forms (corrected per SPEC §2): load curve, maximum power, dissipation, kernels, statics."""
+"""Closed forms (corrected per docs/physics.md §2): load curve, maximum power, dissipation, kernels, statics."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy import integrate
 
-from jaxmotor.motor import MotorParams
-from jaxmotor.motor import closed_forms as cf
+from jaxmotor.motor import MotorParams, closed_forms as cf
 
 
 @pytest.mark.parametrize("leads", [False, True])

@@ -6,11 +6,19 @@ import numpy as np
 import optax
 import pytest
 
-from jaxmotor.motor import MotorParams
-from jaxmotor.motor import closed_forms as cf
-from jaxmotor.motor.design import (default_constraints, design_optimizer, efficiency_at_min_power_objective,
-                                   ensemble, harmonic_names, power_constraint, power_objective, random_search,
-                                   simulate_design, with_design)
+from jaxmotor.motor import MotorParams, closed_forms as cf
+from jaxmotor.motor._design import (
+    default_constraints,
+    design_optimizer,
+    efficiency_at_min_power_objective,
+    ensemble,
+    harmonic_names,
+    power_constraint,
+    power_objective,
+    random_search,
+    simulate_design,
+    with_design,
+)
 from jaxmotor.optimize import optimize
 
 V, K = 1.0, 0.5

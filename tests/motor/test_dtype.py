@@ -7,9 +7,8 @@ import jax
 import numpy as np
 import pytest
 
-from jaxmotor.motor import LangevinSolver, MotorParams, simulate
-from jaxmotor.motor import closed_forms as cf
-from jaxmotor.motor.transient import noise_free_transient, transient_statistics
+from jaxmotor.motor import LangevinSolver, MotorParams, closed_forms as cf, simulate
+from jaxmotor.motor._transient import noise_free_transient, transient_statistics
 
 F32 = LangevinSolver.default(dtype="float32")
 

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 import scipy.special as sp
 
-from jaxmotor.motor import MotorParams, simulate
-from jaxmotor.motor import closed_forms as cf
-from jaxmotor.motor.field import FieldSolver, langevin_friction, prescribed_motion, solve_field
+from jaxmotor.motor import MotorParams, closed_forms as cf, simulate
+from jaxmotor.motor._field import FieldSolver, langevin_friction, prescribed_motion, solve_field
 
 
 def _smooth_angle(t):

@@ -6,8 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxmotor.motor import MotorParams, noise_plan, simulate
-from jaxmotor.motor import closed_forms as cf
+from jaxmotor.motor import MotorParams, closed_forms as cf, noise_plan, simulate
 
 NAMES = ("F_load", "V", "K", "inertia", "temperature", "a1", "a2", "b1", "b2")
 X0 = np.array([0.05, 1.0, 0.5, 0.8, 0.1, 0.01, -0.005, 0.008, 0.004])

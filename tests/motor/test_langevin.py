@@ -5,9 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxmotor.motor import MotorParams, default_burn_in, simulate
-from jaxmotor.motor import closed_forms as cf
-from jaxmotor.motor.langevin import phi_functions
+from jaxmotor.motor import MotorParams, closed_forms as cf, default_burn_in, simulate
+from jaxmotor.motor._langevin import phi_functions
 
 
 def _within(value, expected, err, sigmas=4.0):

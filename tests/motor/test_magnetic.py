@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from jaxmotor.cli.main import main
-from jaxmotor.motor import MotorParams, simulate
-from jaxmotor.motor import closed_forms as cf
-from jaxmotor.motor.langevin import adiabaticity
+from jaxmotor.motor import MotorParams, closed_forms as cf, simulate
+from jaxmotor.motor._langevin import adiabaticity
 
 
 def test_magnetic_motor_is_the_langevin_motor_with_inertia_one_over_D(getkey):

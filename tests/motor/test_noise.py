@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from jaxmotor.motor import MotorParams, noise_plan
-from jaxmotor.motor import closed_forms as cf
-from jaxmotor.motor import noise
+from jaxmotor.motor import MotorParams, _noise as noise, closed_forms as cf, noise_plan
 
 
 def _hotelling(samples, expected, level=1e-3):

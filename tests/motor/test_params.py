@@ -59,7 +59,7 @@ def test_batch_shape_broadcasts_and_flattens():
 def test_harmonic_recurrence_equals_cos_sin_and_its_derivative():
     import jax
 
-    from jaxmotor.motor.params import harmonic_cos_sin
+    from jaxmotor.motor._params import harmonic_cos_sin
 
     k = np.arange(1, 9)
     for theta in (-2.7, 0.0, 0.4, 11.3):

@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from jaxmotor.motor import closed_forms as cf
-from jaxmotor.motor.statics import check_statics, flow_rate, printed_gap_ratio, rg_flow, rg_gap, shell_exponent, statics
+from jaxmotor.motor._statics import (
+    check_statics,
+    flow_rate,
+    printed_gap_ratio,
+    rg_flow,
+    rg_gap,
+    shell_exponent,
+    statics,
+)
 
 V0, VC, LAM = 0.05, 1.0, 0.5
 

@@ -10,8 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxmotor.motor import LangevinSolver, MotorParams, ensemble, noise, noise_plan, simulate
-from jaxmotor.motor.langevin import MotorResults
+from jaxmotor.motor import LangevinSolver, MotorParams, _noise as noise, ensemble, noise_plan, simulate
+from jaxmotor.motor._langevin import MotorResults
 
 DT = 0.05
 
@@ -149,7 +149,7 @@ def test_chunking_over_trajectories_does_not_change_results(kind, tau, getkey):
     p = MotorParams(K=0.5, V=1.0, F_load=np.array([0.0, 0.04]), inertia=0.5, temperature=0.1, noise=kind, tau=tau)
     args = dict(dt=DT, time=50.0, trajectories=7, burn_in=5.0, record_every=10)
     whole = simulate(p, key, **args)
-    from jaxmotor.motor.langevin import _config, bytes_per_trajectory
+    from jaxmotor.motor._langevin import _config, bytes_per_trajectory
 
     cfg = _config(p, dt=DT, steps=1000, burn=100, record_every=10, initial_velocity=0.0, plan=None, solver=None)
     budget = 3.5 * bytes_per_trajectory(cfg)  # 3 trajectories per chunk: 5 chunks, the last one padded

@@ -65,7 +65,7 @@ def fermion_operators(L: int, N: int, flux: float = 0.0):
 
 
 def fock_hamiltonian(L, N, S, omega, eta, J=1.0, Delta=1.0, disorder=None, flux=0.0):
-    """H of SPEC §1 from projected Fock-space operators ⊗ spin matrices (fermion ⊗ spin order)."""
+    """H of docs/physics.md §1 from projected Fock-space operators ⊗ spin matrices (fermion ⊗ spin order)."""
     sx, sy, sz = spin_ops(S)
     g = eta / float(Fraction(str(S)))
     hops, dens, _ = fermion_operators(L, N, flux)

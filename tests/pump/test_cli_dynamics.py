@@ -46,7 +46,7 @@ def test_meanfield_grid_writes_a_labeled_store_with_the_lower_transition(capsys,
     np.testing.assert_allclose(ds["omega"].values, [0.15, 0.25, 0.35, 0.45])
     enc = np.array(record["encircles"])
     assert enc.shape == (2, 4)
-    # lower transition near 1.87/S (SPEC): S=5 only at 0.45, S=10 from 0.25 on
+    # lower transition near 1.87/S (docs/physics.md): S=5 only at 0.45, S=10 from 0.25 on
     np.testing.assert_array_equal(enc, [[False, False, False, True], [False, True, True, True]])
     np.testing.assert_allclose(record["omega_min"], [0.45, 0.25])
     assert record["pumped_charge_per_period"][0][0] is None  # no revolution -> null

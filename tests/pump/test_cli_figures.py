@@ -74,7 +74,8 @@ def test_disorder_sweep_lists_every_eps0(capsys, tmp_path):
 
 
 def test_phgap_json_is_an_L_by_L_map(capsys, tmp_path):
-    record = _run_json(capsys, ["pump", "phgap", "--L", "4", "--S", "2", "--omega", "0.5", "--out", str(tmp_path), "--json"])
+    record = _run_json(capsys, ["pump", "phgap", "--L", "4", "--S", "2", "--omega", "0.5", "--out", str(tmp_path),
+                                "--json"])
     gap = np.array(record["ph_gap"], dtype=float)  # null -> nan
     assert gap.shape == (4, 4) and np.all(np.isnan(np.diag(gap)))
     assert np.nanmin(gap) == pytest.approx(record["ph_gap_min"])

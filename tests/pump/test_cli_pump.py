@@ -67,7 +67,8 @@ def test_sweep_writes_a_labeled_store_and_a_plot(capsys, tmp_path):
     ],
 )
 def test_bad_input_prints_one_line_and_exits_2(args):
-    proc = subprocess.run([sys.executable, "-m", "jaxmotor.cli.main", *args], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "jaxmotor.cli.main", *args], capture_output=True, text=True,
+                          timeout=120)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "error" in lines[0]

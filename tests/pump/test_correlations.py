@@ -5,7 +5,7 @@ import pytest
 import scipy.linalg
 
 from jaxmotor.pump import PumpParams, make_basis, solve
-from jaxmotor.pump.correlations import dominant_frequency, spin_correlations
+from jaxmotor.pump._correlations import dominant_frequency, spin_correlations
 
 from .reference import fock_hamiltonian, spin_ops
 
@@ -57,7 +57,7 @@ def test_weights_sum_to_the_equal_time_moments():
 
 def test_dominant_frequency_of_the_correlation_is_omega_tilde():
     """L=4, S=10, in the pumping phase: C_xx has two lines of nearly equal weight at about +ω̃ and
-    -ω̃ (the beat note); the time series oscillates at their weighted mean ω̃ (SPEC §1), near ω."""
+    -ω̃ (the beat note); the time series oscillates at their weighted mean ω̃ (docs/physics.md §1), near ω."""
     omega = np.array([0.6, 1.0])
     times = np.linspace(0.0, 300.0, 3001)
     corr = spin_correlations(PumpParams(omega=omega), make_basis(4, None, 10), times)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from jaxmotor.pump import PumpParams, make_basis, solve
-from jaxmotor.pump.disorder import disorder_average, disorder_realizations
+from jaxmotor.pump._disorder import disorder_average, disorder_realizations
 
 
 def test_realizations_do_not_depend_on_the_batch_size():

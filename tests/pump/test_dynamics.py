@@ -1,4 +1,4 @@
-"""Real-time quantum dynamics of the pump (jaxmotor.pump.dynamics; SPEC §1 "Real-time dynamics")."""
+"""Real-time quantum dynamics of the pump (jaxmotor.pump.dynamics; docs/physics.md §1 "Real-time dynamics")."""
 
 import jax
 import jax.numpy as jnp
@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import scipy.linalg as sla
 
-from jaxmotor.pump import PumpParams, hamiltonian, make_basis
-from jaxmotor.pump import dynamics as dy
-from jaxmotor.pump.observables import bond_currents as ed_bond_currents
-from jaxmotor.pump.topology import pumped_charge_adiabatic
+from jaxmotor.pump import PumpParams, _dynamics as dy, hamiltonian, make_basis
+from jaxmotor.pump._observables import bond_currents as ed_bond_currents
+from jaxmotor.pump._topology import pumped_charge_adiabatic
 
 from .reference import fock_hamiltonian
 
@@ -45,7 +44,7 @@ def test_bond_currents_and_mean_current_operator_match_the_ed_observable():
 
 
 def test_continuity_dn_dt_is_the_difference_of_the_bond_currents():
-    """i⟨[H, n_j]⟩ = J_j - J_{j-1} (0-based bond j joins sites j, j+1; SPEC's orientation)."""
+    """i⟨[H, n_j]⟩ = J_j - J_{j-1} (0-based bond j joins sites j, j+1; docs/physics.md's orientation)."""
     rng = np.random.default_rng(5)
     L, N, S = 6, 3, 2
     p = PumpParams(omega=0.3, eta=0.8, flux=0.2)
@@ -219,7 +218,7 @@ def test_pumped_charge_gradient_matches_finite_differences_and_the_exact_method(
     assert float(dw) == pytest.approx((float(charge(0.4 + h, 0.9)) - float(charge(0.4 - h, 0.9))) / (2 * h), abs=1e-7)
     assert float(de) == pytest.approx((float(charge(0.4, 0.9 + h)) - float(charge(0.4, 0.9 - h))) / (2 * h), abs=1e-7)
     basis = make_basis(L, N, S)
-    from jaxmotor.pump.sectors import make_sectors
+    from jaxmotor.pump._sectors import make_sectors
 
     exact_plan = dy.make_plan(base, L, N, S, T, 7, dy.DynamicsConfig(method="exact"))
     q_exact = dy.pumped_charge(base, tables, exact_plan, basis=basis, sectors=make_sectors(basis))

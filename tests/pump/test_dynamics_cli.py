@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 from jaxmotor.cli.main import main
-from jaxmotor.pump import PumpParams, hamiltonian, make_basis, solve
-from jaxmotor.pump import dynamics as dy
-from jaxmotor.pump.dynamics_eigenstates import _sector_states, eigenstate_transport, pumping_fraction
-from jaxmotor.pump.sectors import make_sectors
+from jaxmotor.pump import PumpParams, _dynamics as dy, hamiltonian, make_basis, solve
+from jaxmotor.pump._dynamics_eigenstates import _sector_states, eigenstate_transport, pumping_fraction
+from jaxmotor.pump._sectors import make_sectors
 
 CONTRACT = ("t", "Sx", "Sy", "Sz", "entanglement_entropy", "energy", "norm", "charge", "charge_per_revolution")
 

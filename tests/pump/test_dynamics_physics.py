@@ -1,12 +1,11 @@
-"""What the real-time dynamics teaches (docs/dynamics.md): SPEC's measured reference run, the
+"""What the real-time dynamics teaches (docs/dynamics.md): docs/physics.md's measured reference run, the
 spreading of the spin's coherent state against the mean field as S grows, and the lower transition
 seen in the dynamics against ED (Fig. 4) and the mean field."""
 
 import numpy as np
 import pytest
 
-from jaxmotor.pump import MeanFieldConfig, PumpParams, hamiltonian, make_basis, meanfield, solve
-from jaxmotor.pump import dynamics as dy
+from jaxmotor.pump import MeanFieldConfig, PumpParams, _dynamics as dy, hamiltonian, make_basis, meanfield, solve
 
 
 def _meanfield_on(times, omega, L, S, periods):
@@ -16,7 +15,7 @@ def _meanfield_on(times, omega, L, S, periods):
 
 
 def test_spec_reference_run_l8_s10_omega03():
-    """SPEC §1: the coherent state spreads within two periods (|⟨S⟩| 10 → ~1-2), the entanglement
+    """docs/physics.md §1: the coherent state spreads within two periods (|⟨S⟩| 10 → ~1-2), the entanglement
     grows to ~1.2, the charge in the first period is ≈ 0.86 (mean field: 0.998 per revolution)."""
     omega = 0.3
     period = 2 * np.pi / omega

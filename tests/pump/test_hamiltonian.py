@@ -5,7 +5,7 @@ import pytest
 from scipy.linalg import expm
 
 from jaxmotor.pump import PumpParams, hamiltonian, make_basis
-from jaxmotor.pump.hamiltonian import apply_hamiltonian
+from jaxmotor.pump._hamiltonian import apply_hamiltonian
 
 from .reference import fermion_operators, fock_hamiltonian, quspin_hamiltonian, spin_ops
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from jaxmotor import batching
-from jaxmotor.pump import EighSolver, PumpParams, linalg, make_basis, solve
+from jaxmotor.pump import EighSolver, PumpParams, _linalg as linalg, make_basis, solve
 
-spectrum_module = importlib.import_module("jaxmotor.pump.spectrum")  # the package exports a function `spectrum`
+spectrum_module = importlib.import_module("jaxmotor.pump._solve")  # the batched drivers
 
 
 def test_one_matrix_per_call_equals_batched_eigh_under_nested_vmap():

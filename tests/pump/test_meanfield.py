@@ -1,4 +1,4 @@
-"""Mean-field dynamics of the pump (paper Sec. IV A, Eqs. 16-19; SPEC §1 "Mean-field dynamics")."""
+"""Mean-field dynamics of the pump (paper Sec. IV A, Eqs. 16-19; docs/physics.md §1 "Mean-field dynamics")."""
 
 import jax
 import jax.numpy as jnp
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from jaxmotor.pump import MeanFieldConfig, MeanFieldSolver, PumpParams, lower_transition, make_basis, meanfield
-from jaxmotor.pump.hamiltonian import hopping_factors, onsite_energies
-from jaxmotor.pump.meanfield import bond_currents, energy, ground_state_density, single_particle_hamiltonian
-from jaxmotor.pump.topology import chern_number, pumped_charge_adiabatic
+from jaxmotor.pump._hamiltonian import hopping_factors, onsite_energies
+from jaxmotor.pump._meanfield import bond_currents, energy, ground_state_density, single_particle_hamiltonian
+from jaxmotor.pump._topology import chern_number, pumped_charge_adiabatic
 
 
 def _random_state(key, L, N, S):
@@ -30,7 +30,8 @@ def test_single_particle_h_is_the_one_fermion_sector_of_the_many_body_h():
     p, d_eps = onsite_energies(params, basis)
     spin = jnp.array([1.3, -2.1, 0.4])
     g = params.eta / S
-    many_body = -0.5 * params.J * t0 - 0.5 * params.J * g * ts * spin[0] + jnp.diag(params.Delta * g * p * spin[1] + d_eps)
+    many_body = (-0.5 * params.J * t0 - 0.5 * params.J * g * ts * spin[0]
+                 + jnp.diag(params.Delta * g * p * spin[1] + d_eps))
     np.testing.assert_allclose(single_particle_hamiltonian(params, L, S, spin), many_body, atol=1e-14)
 
 
@@ -50,7 +51,7 @@ def test_back_action_field_is_eq_18(getkey):
 
 
 def test_bond_current_obeys_continuity(getkey):
-    """dn_l/dt = J_l - J_{l-1} under dρ/dt = -i[h, ρ] (SPEC's Eq. 3 orientation)."""
+    """dn_l/dt = J_l - J_{l-1} under dρ/dt = -i[h, ρ] (docs/physics.md's Eq. 3 orientation)."""
     L, S = 8, 4.0
     params = PumpParams(eta=0.95, J=1.0, Delta=1.3, flux=0.3)
     spin, rho = _random_state(getkey(), L, 4, S)
@@ -103,7 +104,7 @@ def test_fixed_precession_pumps_the_chern_number_as_omega_goes_to_zero():
 
 @pytest.mark.parametrize("S_small", [5.0])
 def test_lower_transition_moves_as_one_over_S(S_small):
-    """ω_min(S)/ω_min(2S) ≈ 2 (grid in ωS with step 0.04, i.e. ~2% resolution); SPEC: ω_min S ≈ 1.87
+    """ω_min(S)/ω_min(2S) ≈ 2 (grid in ωS with step 0.04, i.e. ~2% resolution); docs/physics.md: ω_min S ≈ 1.87
     starting along +y (Eq. 20's bound ηN/S = 3.8/S is about 2x too high)."""
     x = np.arange(1.6, 2.2001, 0.04)
     S = np.array([[S_small], [2 * S_small]])

@@ -1,4 +1,4 @@
-"""Smooth start of the mean-field dynamics (``ramp_periods``; SPEC §1 "Mean-field dynamics": a sudden
+"""Smooth start of the mean-field dynamics (``ramp_periods``; docs/physics.md §1 "Mean-field dynamics": a sudden
 start leaves a fermion excitation that never decays, a slow ramp of the spin rotation removes most of it)."""
 
 import json
@@ -8,7 +8,7 @@ import pytest
 
 from jaxmotor.cli.main import main
 from jaxmotor.pump import MeanFieldConfig, MeanFieldSolver, PumpParams, meanfield
-from jaxmotor.pump.topology import chern_number, pumped_charge_adiabatic
+from jaxmotor.pump._topology import chern_number, pumped_charge_adiabatic
 
 START_ANGLES = np.deg2rad([0.0, 22.5, 45.0, 67.5, 90.0, 112.5, 135.0, 157.5])
 
@@ -41,7 +41,7 @@ def test_ramped_drive_pumps_the_adiabatic_charge_from_every_start():
 
 
 def test_ramp_removes_most_of_the_start_up_wandering_of_the_charge_per_revolution():
-    """Self-consistent, S = 10, ω = 0.5, L = 8 (SPEC: sudden start 0.95-0.99 depending on θ₀). Measured:
+    """Self-consistent, S = 10, ω = 0.5, L = 8 (docs/physics.md: sudden start 0.95-0.99 depending on θ₀). Measured:
     sudden 0.938-1.006 (spread 0.068), ramp of 2 periods 0.997-1.022 (spread 0.025), mean |Δn - 1|
     0.027 -> 0.004. The spin starts from the same state (in the plane at θ₀, dθ/dt = -ω), so the
     orbit is kept: the same revolutions and ω̃ within a few percent."""
@@ -63,7 +63,8 @@ def test_ramp_removes_most_of_the_start_up_wandering_of_the_charge_per_revolutio
 def ramped_runs():
     """Self-consistent runs from 45° (not a stationary direction) after a one-period ramp, three steps."""
     cfg = dict(S=10.0, theta0=np.pi / 4, periods=2, ramp_periods=1.0, n_saved=50)
-    return {dt: meanfield(PumpParams(omega=0.5), MeanFieldConfig(**cfg), MeanFieldSolver(dt=dt)) for dt in (0.2, 0.1, 0.025)}
+    return {dt: meanfield(PumpParams(omega=0.5), MeanFieldConfig(**cfg), MeanFieldSolver(dt=dt))
+            for dt in (0.2, 0.1, 0.025)}
 
 
 def test_energy_is_conserved_after_the_ramp_to_fourth_order(ramped_runs):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from jaxmotor.pump import PumpParams, make_basis, solve
-from jaxmotor.pump.hamiltonian import hamiltonian
-from jaxmotor.pump.observables import particle_hole_gap
+from jaxmotor.pump._hamiltonian import hamiltonian
+from jaxmotor.pump._observables import particle_hole_gap
 
 from .reference import annihilators, fock_hamiltonian, fock_states
 
@@ -76,7 +76,7 @@ def test_spin_gap_changes_sign_at_both_transitions(fig3):
 def test_particle_hole_excitations_are_gapped_and_spin_plane_moments_vanish(fig3):
     assert np.all(fig3.ph_gap_min > 0)
     assert np.all(fig3.ph_gap_max >= fig3.ph_gap_min)
-    # <S_x> = <S_y> = 0 by the T1 e^{i pi S_z} symmetry; on the plateau <S_x^2> ~ S^2/2 (SPEC)
+    # <S_x> = <S_y> = 0 by the T1 e^{i pi S_z} symmetry; on the plateau <S_x^2> ~ S^2/2 (docs/physics.md)
     assert np.all(np.abs(fig3.Sx) < 1e-7) and np.all(np.abs(fig3.Sy) < 1e-7)
     plateau = (FIG3_OMEGA >= 0.25) & (FIG3_OMEGA <= 1.5)
     np.testing.assert_allclose(fig3.Sx2[plateau], 50.0, rtol=0.25)
@@ -132,7 +132,7 @@ def test_a_budget_below_one_point_is_refused_up_front():
 
 
 def _point_bytes(basis):
-    from jaxmotor.pump.spectrum import point_bytes
+    from jaxmotor.pump._solve import point_bytes
 
     return point_bytes(basis)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from jaxmotor.pump import PumpParams, make_basis, solve
-from jaxmotor.pump.phase import analyze, fit_inverse_spin, phase_diagram, transitions
+from jaxmotor.pump._phase import analyze, fit_inverse_spin, phase_diagram, transitions
 
 
 def test_grouping_by_spin_size_equals_a_direct_solve_of_every_point():
@@ -101,7 +101,7 @@ def test_fit_recovers_an_inverse_spin_law_and_compares_with_eq20():
 
 def test_lower_transition_scales_as_one_over_S_and_lies_below_eq20():
     """L=4 (N=2): ω_min·S is the same for S = 2 and 4, and Eq. 20's ηN/S is a sufficient bound, far
-    above the transition (SPEC §1); transport is quantized from ω_min up to well above ηN/S."""
+    above the transition (docs/physics.md §1); transport is quantized from ω_min up to well above ηN/S."""
     omega = np.arange(0.05, 1.2001, 0.02)
     diagram = phase_diagram([2, 4], PumpParams(omega=omega), L=4)
     result = analyze(diagram)

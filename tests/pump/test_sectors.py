@@ -10,7 +10,7 @@ import pytest
 
 import jaxmotor  # noqa: F401
 from jaxmotor.pump import PumpParams, hamiltonian, make_basis, solve, spectrum
-from jaxmotor.pump.sectors import (
+from jaxmotor.pump._sectors import (
     line_weights,
     make_sectors,
     particle_hole_action,
@@ -22,7 +22,7 @@ from jaxmotor.pump.sectors import (
     to_sectors,
     translation_action,
 )
-from jaxmotor.pump.spectrum import choose_method
+from jaxmotor.pump._solve import choose_method
 
 from . import reference
 
@@ -189,7 +189,7 @@ def test_states_and_lines_of_image_sectors_are_exact(L, N, S):
 
 
 def test_paper_size_sector_dimensions():
-    """L=8, S=10: the dimensions SPEC quotes (168-210 instead of 1470)."""
+    """L=8, S=10: the dimensions docs/physics.md quotes (168-210 instead of 1470)."""
     dims = make_sectors(make_basis(8, 4, 10)).dims
     assert min(dims) == 168 and max(dims) == 210 and sum(dims) == 1470
 

@@ -1,10 +1,16 @@
-"""Large-S topology of the pump (paper Sec. IV B, SPEC §1): h(k, φ), its bands, its Chern number."""
+"""Large-S topology of the pump (paper Sec. IV B, docs/physics.md §1): h(k, φ), its bands, its Chern number."""
 
 import numpy as np
 import pytest
 
-from jaxmotor.pump.topology import (band_energy, band_gap_min_closed_form, bloch_hamiltonian, chern_number,
-                                    lattice_momenta, pumped_charge_adiabatic)
+from jaxmotor.pump._topology import (
+    band_energy,
+    band_gap_min_closed_form,
+    bloch_hamiltonian,
+    chern_number,
+    lattice_momenta,
+    pumped_charge_adiabatic,
+)
 
 
 def ring_hamiltonian(L, phi, eta, J=1.0, Delta=1.0):
@@ -37,7 +43,7 @@ def test_eq26_matrix_has_the_bands_of_eq27():
 
 
 def test_lattice_momenta_are_those_of_the_two_site_cell():
-    # SPEC: k = 4πn/L, n = 0..L/2-1 (the paper's πn/L is not the momentum grid of the ring)
+    # docs/physics.md: k = 4πn/L, n = 0..L/2-1 (the paper's πn/L is not the momentum grid of the ring)
     np.testing.assert_allclose(lattice_momenta(8), [0, np.pi / 2, np.pi, 3 * np.pi / 2])
 
 
@@ -92,7 +98,7 @@ def test_band_gap_min_for_the_paper_default_is_two_eta():
 
 def test_finite_ring_adiabatic_charge_tends_to_minus_the_chern_number():
     charge = np.asarray(pumped_charge_adiabatic(8, 0.95))
-    assert float(charge) == pytest.approx(1.0034, abs=1e-4)  # SPEC: the finite-L Berry flux at L = 8
+    assert float(charge) == pytest.approx(1.0034, abs=1e-4)  # docs/physics.md: the finite-L Berry flux at L = 8
     big = [float(pumped_charge_adiabatic(L, 0.95)) for L in (16, 64, 256)]
     assert abs(big[-1] - 1.0) < 1e-6
     assert abs(big[0] - 1) > abs(big[1] - 1) >= abs(big[2] - 1) - 1e-12  # L = 64 and 256 both at round-off

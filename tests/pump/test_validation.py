@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from jaxmotor.pump import PumpParams, make_basis
-from jaxmotor.pump.basis import spin_value
+from jaxmotor.pump._basis import spin_value
 
 
 @pytest.mark.parametrize(

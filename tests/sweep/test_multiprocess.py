@@ -44,7 +44,7 @@ def _start(config: Path, out: Path, port: int) -> list[subprocess.Popen]:
 
 def _wait(procs, timeout=600):
     outs = [p.communicate(timeout=timeout) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_, err) in zip(procs, outs):
         assert p.returncode == 0, err[-2000:]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from jaxmotor.pump import PumpParams, make_basis, solve
 from jaxmotor.sweep import from_dict, run
-from jaxmotor.sweep.spec import axis_values
+from jaxmotor.sweep._spec import axis_values
 
 
 def test_axis_forms_give_the_expected_values():
@@ -105,7 +105,8 @@ def test_a_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
     assert 2 <= finished_before < 8, "the kill must land mid-sweep"
     assert subprocess.run(cmd, capture_output=True, timeout=600).returncode == 0
     reference = tmp_path / "reference.zarr"
-    assert subprocess.run([*cmd[:-3], "--out", str(reference), "--quiet"], capture_output=True, timeout=600).returncode == 0
+    proc = subprocess.run([*cmd[:-3], "--out", str(reference), "--quiet"], capture_output=True, timeout=600)
+    assert proc.returncode == 0
     resumed, clean = xr.open_zarr(store), xr.open_zarr(reference)
     for name in clean.data_vars:
         np.testing.assert_array_equal(resumed[name].values, clean[name].values)
@@ -171,12 +172,12 @@ from jaxmotor.pump import PumpParams, make_basis, solve
 from jaxmotor import _devices as devices
 from jaxmotor.pump import EighSolver
 from jaxmotor.sweep import from_dict
-from jaxmotor.sweep.models import model_for
+from jaxmotor.sweep._models import model_for
 assert jax.device_count() == 4, jax.devices()
 chunk = devices.shard_batch({"x": np.arange(8.0)})["x"]
 spread = len({s.device for s in chunk.addressable_shards})
 import importlib
-spectrum = importlib.import_module("jaxmotor.pump.spectrum")
+spectrum = importlib.import_module("jaxmotor.pump._solve")
 basis = make_basis(6, 3, 2)
 points = devices.shard_batch(jax.tree.map(np.asarray, PumpParams(omega=np.linspace(0.2, 1.8, 8)).broadcast(6)))
 energies = spectrum._chunk_kernel("observables", "sectors", EighSolver("lapack"))(points, basis).E
@@ -194,7 +195,7 @@ print(json.dumps({"spread": spread, "out_spread": out_spread, "delta_n": obs.del
 def test_four_virtual_devices_give_the_one_device_results_and_really_shard(tmp_path):
     import json
 
-    from jaxmotor.sweep.models import model_for
+    from jaxmotor.sweep._models import model_for
 
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
     proc = subprocess.run([sys.executable, "-c", MULTI_DEVICE_SCRIPT, json.dumps(MOTOR_SPEC)], env=env,
@@ -223,3 +224,24 @@ def test_deterministic_gpu_kernels_are_requested_once_and_respect_the_user(monke
     monkeypatch.setenv("XLA_FLAGS", "--xla_gpu_deterministic_ops=false")
     deterministic_gpu_ops()
     assert os.environ["XLA_FLAGS"] == "--xla_gpu_deterministic_ops=false"
+
+
+def test_blocks_are_sized_from_the_memory_budget_and_a_tenth_of_the_grid(tmp_path, monkeypatch):
+    from jaxmotor.sweep import _models
+
+    sizes = []
+    compute = _models.PumpSweep.compute
+
+    def spy(self, points, **kwargs):
+        sizes.append(len(next(iter(points.values()))))
+        return compute(self, points, **kwargs)
+
+    monkeypatch.setattr(_models.PumpSweep, "compute", spy)
+    spec = from_dict({"model": "pump", "fixed": {"L": 4, "S": 1},
+                      "axes": {"eta": {"start": 0.1, "stop": 0.9, "num": 20}, "omega": [0.3, 0.6, 0.9, 1.2, 1.5]}})
+    per_point = _models.model_for(spec).point_bytes()
+    run(spec, tmp_path / "big.zarr", progress=False)  # plenty of memory: a tenth of the 100 points, 2 rows
+    assert sizes == [10] * 10
+    sizes.clear()
+    run(spec, tmp_path / "small.zarr", progress=False, memory_budget=7 * per_point)  # 7 points fit: one row
+    assert sizes == [5] * 20

@@ -1,6 +1,6 @@
 """Hilbert space of the spin-Rice-Mele ring: N spinless fermions on L sites ⊗ one spin S.
 
-Pump paper Sec. II B, SPEC §1. The fermion basis is the set of N-particle configurations of the
+Pump paper Sec. II B, docs/physics.md §1. The fermion basis is the set of N-particle configurations of the
 ring in the Fock order c†_1 … c†_L |0⟩, stored as bit masks (bit j-1 is the occupation of site j)
 in increasing order. The spin basis is m = S, S-1, …, -S (S_z eigenbasis). A many-body index is
 ``f * (2S+1) + s`` (fermion ⊗ spin).

@@ -1,10 +1,10 @@
-"""Real-time quantum dynamics of the spin-Rice-Mele ring (issue 18; SPEC §1 "Real-time dynamics").
+"""Real-time quantum dynamics of the spin-Rice-Mele ring (issue 18; docs/physics.md §1 "Real-time dynamics").
 
 The full many-body state ψ(t) = e^{-iHt} ψ(0) of the pump (Eq. 7, 33; ħ = e = 1, time in 1/J) is
 propagated two independent ways:
 
 * ``"exact"`` — the full eigendecomposition of H. On a clean ring it is the symmetry-sector ED of
-  :mod:`jaxmotor.pump.sectors` (all L sectors of U = T₁e^{iπS_z}, real blocks), so ψ(t) is
+  :mod:`jaxmotor.pump._sectors` (all L sectors of U = T₁e^{iπS_z}, real blocks), so ψ(t) is
   Σ_k W_k V_k e^{-iE_k t} V_kᵀ W_k† P_k ψ(0) with P_k the sector projection; with disorder, a dense
   ``eigh`` of H. Practical for L ≤ 10. The charge is integrated with Gauss-Legendre nodes inside
   every record interval; their number is chosen from the remainder bound of the rule (below).
@@ -48,11 +48,11 @@ S = 10, where the bound is 40.8). ‖J_l‖ ≤ |J|(1 + |η|) for every bond and
 
 **Initial states.** A spin coherent state |θ, φ⟩ = e^{-iφS_z}e^{-iθS_y}|m = S⟩ times the Slater
 determinant of the N lowest orbitals Φ of the first-quantized ring h(g⟨S_x⟩, g⟨S_y⟩) of the mean
-field (:func:`jaxmotor.pump.meanfield.single_particle_hamiltonian`; periodic, no Jordan-Wigner
+field (:func:`jaxmotor.pump._meanfield.single_particle_hamiltonian`; periodic, no Jordan-Wigner
 sign): amplitude det Φ[j_b, a] on the configuration j₁ < … < j_N (Fock order c†₁…c†_L|0⟩). Also
 any eigenstate of H (:func:`eigenstate`) or a user-given (C, 2S+1) state.
 
-**Observables** on R equally spaced record times 0..T: ⟨S_a⟩, ⟨S_a²⟩, the bond currents J_l (SPEC's
+**Observables** on R equally spaced record times 0..T: ⟨S_a⟩, ⟨S_a²⟩, the bond currents J_l (docs/physics.md's
 orientation: +1 plateau for ω > 0), the charge Q(t) = (1/L) Σ_l ∫_0^t ⟨J_l⟩ dt', the spin-fermion
 entanglement entropy (von Neumann entropy of ρ_spin = Ψᵀ Ψ*), the energy and the norm, and the
 charge per revolution of the in-plane angle atan2(⟨S_y⟩, ⟨S_x⟩), computed exactly as
@@ -74,9 +74,9 @@ from jax.scipy.special import gammaln
 from jaxtyping import Array, ArrayLike, Complex, Float, Int
 
 from .._validate import check_finite, check_int, check_range, fail
-from .basis import PumpBasis, fermion_configurations, spin_value
-from .hamiltonian import PumpParams, hamiltonian
-from .meanfield import single_particle_hamiltonian
+from ._basis import PumpBasis, fermion_configurations, spin_value
+from ._hamiltonian import PumpParams, hamiltonian
+from ._meanfield import single_particle_hamiltonian
 
 METHODS = ("krylov", "exact")
 _REVOLUTION_TOL = 1e-9
@@ -95,8 +95,8 @@ class HopTables(eqx.Module):
     is the configuration c with the occupations of l and l+1 swapped; the hop across bond l maps c
     onto c' with the Jordan-Wigner sign ``sign[c', l]`` (0 where the two sites hold the same
     occupation) in the direction ``direction[c', l]``: +1 for c†_l c_{l+1} (the forward hop F_l of
-    :mod:`jaxmotor.pump.basis`), -1 for c†_{l+1} c_l. The sign is (-1)^(occupied sites strictly
-    between the hop's ends), i.e. (-1)^(N-1) on the boundary bond (SPEC §1).
+    :mod:`jaxmotor.pump._basis`), -1 for c†_{l+1} c_l. The sign is (-1)^(occupied sites strictly
+    between the hop's ends), i.e. (-1)^(N-1) on the boundary bond (docs/physics.md §1).
 
     Attributes:
         L, N, two_S: sizes (static).
@@ -253,7 +253,7 @@ def apply_hamiltonian_and_current(params: PumpParams, tables: HopTables, psi: Co
 
     H = -ω 1⊗S_z - (J/2) T₀⊗1 - (Jg/2) T_s⊗S_x + Δg P⊗S_y + D_ε⊗1 (Eq. 33 with flux and disorder),
     J̄ = (1/L) Σ_l J_l with J_l = -i t_l (e^{-iφ}c†_{l+1}c_l - e^{iφ}c†_l c_{l+1}),
-    t_l = (J/2)(1 + (-1)^l g S_x) (SPEC §1, Eq. 3 orientation); J_L is the boundary bond's current
+    t_l = (J/2)(1 + (-1)^l g S_x) (docs/physics.md §1, Eq. 3 orientation); J_L is the boundary bond's current
     (bond L joins sites L and 1), one gather instead of L (see :func:`dipole`).
     """
     g = _coupling(params, tables)
@@ -327,7 +327,7 @@ def apply_hamiltonian_free(params: PumpParams, tables: HopTables, psi: Complex[A
 
 
 def bond_currents(params: PumpParams, tables: HopTables, psi: Complex[Array, "C M"]) -> Float[Array, " L"]:
-    """⟨J_l⟩ on every bond l = 1..L (SPEC §1; equals :func:`jaxmotor.pump.observables.bond_currents`).
+    """⟨J_l⟩ on every bond l = 1..L (docs/physics.md §1; equals :func:`jaxmotor.pump._observables.bond_currents`).
 
     One gather of all bonds; ⟨ψ|S_x X⟩ = ⟨S_xψ|X⟩ (S_x Hermitian) needs S_xψ once, not per bond.
     """
@@ -368,13 +368,13 @@ def _xlogy(n, x):
     return jnp.where(n == 0, 0.0, jnp.where(x > 0, n * jnp.log(safe), -jnp.inf))
 
 
-def classical_spin(S, polar, azimuth) -> Float[Array, 3]:
+def classical_spin(S, polar, azimuth) -> Float[Array, " 3"]:
     """S (sin θ cos φ, sin θ sin φ, cos θ)."""
     return S * jnp.stack([jnp.sin(polar) * jnp.cos(azimuth), jnp.sin(polar) * jnp.sin(azimuth), jnp.cos(polar)])
 
 
-def slater_state(params: PumpParams, tables: HopTables, spin: Float[Array, 3]) -> tuple[Array, Array]:
-    """The N-fermion ground state of the first-quantized ring h(spin) (SPEC §1, Eq. 16) as a Fock
+def slater_state(params: PumpParams, tables: HopTables, spin: Float[Array, " 3"]) -> tuple[Array, Array]:
+    """The N-fermion ground state of the first-quantized ring h(spin) (docs/physics.md §1, Eq. 16) as a Fock
     vector: amplitude det Φ[j_b, a] on the configuration j₁ < … < j_N, Φ = the N lowest orbitals.
 
     Returns (amplitudes (C,), the single-particle gap ε_N - ε_{N-1} above the filled levels; a gap
@@ -781,8 +781,8 @@ def _exact_decomposition(params: PumpParams, basis: PumpBasis, sectors, psi0: Co
     if sectors is None:
         evals, evecs = jnp.linalg.eigh(hamiltonian(params, basis))
         return _Spectral(evals, evecs, jnp.conj(evecs).T @ psi0.reshape(-1))
-    from .linalg import eigh
-    from .sectors import sector_components, sector_hamiltonians, to_real_basis
+    from ._linalg import eigh
+    from ._sectors import sector_components, sector_hamiltonians, to_real_basis
 
     blocks = sector_hamiltonians(params, basis, sectors, tuple(range(sectors.L)))
     evals, evecs = jax.vmap(eigh)(blocks)  # (L, d), (L, d, d): real, in the A-invariant bases W_k
@@ -795,7 +795,7 @@ def _exact_decomposition(params: PumpParams, basis: PumpBasis, sectors, psi0: Co
 def _exact_state(spec: _Spectral, basis_shape, t) -> Complex[Array, "C M"]:
     if spec.sectors is None:
         return (spec.evecs @ (jnp.exp(-1j * spec.evals * t) * spec.coeffs)).reshape(basis_shape)
-    from .sectors import from_real_basis, to_product
+    from ._sectors import from_real_basis, to_product
 
     sectors = spec.sectors
     phased = jnp.exp(-1j * spec.evals * t) * spec.coeffs  # (L, d); padding coefficients are 0
@@ -875,7 +875,7 @@ class DynamicsResult(eqx.Module):
 
 def revolution_charge(time, Sx, Sy, charge):
     """Charge per revolution of the in-plane angle θ = atan2(S_y, S_x) on a record grid, as
-    :mod:`jaxmotor.pump.meanfield` does it: clockwise winding w = -(θ - θ₀)/2π unwrapped record to
+    :mod:`jaxmotor.pump._meanfield` does it: clockwise winding w = -(θ - θ₀)/2π unwrapped record to
     record, the completed revolutions' times and charges interpolated linearly.
 
     Returns (charge_per_revolution, revolutions K, winding, omega_tilde); NaN where K = 0.
@@ -914,7 +914,7 @@ def evolve(params: PumpParams, tables: HopTables, psi0: Complex[Array, "C M"], p
         psi0: initial state, (C, 2S+1).
         plan: :func:`make_plan`.
         basis, sectors: for ``plan.method == "exact"``: the :class:`PumpBasis` and, on a clean ring,
-            the :class:`~jaxmotor.pump.sectors.PumpSectors` (None: a dense ``eigh``).
+            the :class:`~jaxmotor.pump._sectors.PumpSectors` (None: a dense ``eigh``).
 
     Returns:
         dict of per-record arrays (R,) / (R, L) and the charge-per-revolution scalars.
@@ -1015,13 +1015,13 @@ def fixed_precession_charge(params: PumpParams, L: int = 8, N: int | None = None
 
     The spin is replaced by S(cos φ(t), sin φ(t), 0), φ(t) = φ₀ - ωt (clockwise for ω > 0, Eq. 10); the
     fermions start in the Slater determinant of h(S(0)) (as the coherent start) and evolve in first
-    quantization under h(S(t)) (periodic ring, SPEC §1), with the fourth-order Magnus integrator on two
+    quantization under h(S(t)) (periodic ring, docs/physics.md §1), with the fourth-order Magnus integrator on two
     Gauss nodes per step, n = ⌈2π/(|ω| dt)⌉ steps per period (ω concrete). The charge Q = ∫ J̄ dt
     (trapezoid on the steps, error O(dt²): ~1e-4 at dt = 0.05, the current oscillating at the band gap
     ~2η) is returned per period, Q(periods·2π/ω)/periods. As ω → 0 it tends to the Chern number
-    (1.0034 at L = 8, η = 0.95: the finite-L Berry flux, :func:`jaxmotor.pump.topology.pumped_charge_adiabatic`).
+    (1.0034 at L = 8, η = 0.95: the finite-L Berry flux, :func:`jaxmotor.pump._topology.pumped_charge_adiabatic`).
     """
-    from .meanfield import bond_currents as mf_currents
+    from ._meanfield import bond_currents as mf_currents
 
     L, N, S = check_sizes(L, N, S)
     check_int("periods", periods, low=1, high=10**5)
@@ -1116,8 +1116,8 @@ def dynamics(params: PumpParams = PumpParams(), L: int = 8, N: int | None = None
     ph = jnp.broadcast_to(jnp.asarray(azimuth, dtype=float), shape).ravel()
     basis = sectors = None
     if method == "exact":
-        from .basis import make_basis
-        from .sectors import make_sectors
+        from ._basis import make_basis
+        from ._sectors import make_sectors
 
         basis = make_basis(L, N, S)
         sectors = make_sectors(basis) if params.is_clean else None

@@ -12,20 +12,19 @@ solver's fallback.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 
-import jax
 import numpy as np
 from jaxtyping import Float
 
 from .. import _devices, batching
 from .._validate import fail
-from .basis import PumpBasis, ed_bytes
-from .hamiltonian import PumpParams
-from .linalg import EighSolver
-from ._point import METHODS, eigenvalues, full_observables, resolve_method, sector_eigenpairs
-from .observables import PumpObservables
-from .sectors import make_sectors, observables_from_sectors
+from ._basis import PumpBasis, ed_bytes
+from ._hamiltonian import PumpParams
+from ._linalg import EighSolver
+from ._observables import PumpObservables
+from ._point import METHODS, eigenvalues, full_observables, sector_eigenpairs
+from ._sectors import make_sectors, observables_from_sectors
 
 
 def choose_method(params: PumpParams, method: str = "auto") -> str:
@@ -52,7 +51,7 @@ def check_point_memory(basis: PumpBasis, method: str, memory_budget: float | Non
                           f"{what} of L={basis.L}, N={basis.N}, S={basis.S:g} (one point)")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _chunk_kernel(what: str, method: str, solver: EighSolver):
     """The jitted kernel of a whole chunk (vmapped over its points, spread over the devices)."""
     if what == "spectrum":

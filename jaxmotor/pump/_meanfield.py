@@ -1,6 +1,6 @@
 """Mean-field dynamics of the pump: a classical spin coupled to a Slater determinant of fermions.
 
-Pump paper Sec. IV A, Eqs. 15-19; SPEC §1 "Mean-field dynamics". Units ħ = e = 1, energies and
+Pump paper Sec. IV A, Eqs. 15-19; docs/physics.md §1 "Mean-field dynamics". Units ħ = e = 1, energies and
 frequencies in units of J's energy scale, time in 1/J.
 
 State: the classical spin S (a 3-vector of length S) and the one-body density matrix
@@ -31,7 +31,7 @@ frequency ω, S(t) = R_z(-ωt) S(0), and the fermions follow the driven Rice-Mel
 Thouless pump with an external drive). The same splitting is then a second/fourth-order
 integrator of the driven problem.
 
-**Ramp** (``ramp_periods`` = R > 0; SPEC §1 "Mean-field dynamics": a sudden start excites the
+**Ramp** (``ramp_periods`` = R > 0; docs/physics.md §1 "Mean-field dynamics": a sudden start excites the
 fermions, the excitation never decays in this closed system and the charge per revolution wanders
 by a few percent with the starting angle; a slow ramp of the spin rotation removes most of it).
 Before the measured run the spin is driven on the fixed precession (no torque from the fermions)
@@ -60,19 +60,19 @@ precession over 40 periods: ω = 0.25, R ≥ 1 gives 1.0031 for every θ₀ (adi
 0.973-0.983). R of 1-2 periods is the useful range there.
 
 **Observables.** The bond current J_l = -2 t_l Im(e^{iφ} ρ_{l+1,l}), t_l = (J/2)(1 + s_l g S_x),
-is SPEC's (Eq. 3 orientation, prefactor J/2), so dn_l/dt = J_l - J_{l-1}. The transported charge
+is docs/physics.md's (Eq. 3 orientation, prefactor J/2), so dn_l/dt = J_l - J_{l-1}. The transported charge
 Q(t) = ∫ J̄ dt integrates the bond average J̄ = (1/L) Σ_l J_l (trapezoid rule); it is the charge
 through any one bond up to the change of that bond's neighbouring occupations, which does not
 accumulate. The in-plane angle θ = atan2(S_y, S_x) is unwrapped step by step (the spin must turn
 by less than π per step); the winding w(t) = -(θ(t) - θ(0))/(2π) counts clockwise revolutions, the
 sense of precession for ω > 0 (Eq. 10). At every completed revolution (|w| reaching an integer) the
 time t_K and charge Q(t_K) are interpolated linearly within the step. The charge per period is
-Q(t_K)/K over the K completed revolutions of the run (SPEC), and ω̃ = 2πK/t_K.
+Q(t_K)/K over the K completed revolutions of the run (docs/physics.md), and ω̃ = 2πK/t_K.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import ClassVar
 
 import equinox as eqx
@@ -84,8 +84,8 @@ from jaxtyping import Array, ArrayLike, Bool, Complex, Float, Int
 from .. import batching
 from .._results import to_dataset
 from .._validate import check_finite, check_int, check_range, fail
-from .hamiltonian import PumpParams
-from .linalg import safe_eigh
+from ._hamiltonian import PumpParams
+from ._linalg import safe_eigh
 
 # Yoshida's triple jump: S4(τ) = S2(w₁τ) S2(w₀τ) S2(w₁τ) is fourth order for a symmetric S2.
 _W1 = 1.0 / (2.0 - 2.0 ** (1.0 / 3.0))
@@ -116,7 +116,7 @@ class MeanFieldSolver(eqx.Module):
             fail("order", self.order, "must be 2 or 4")
 
     @classmethod
-    def default(cls) -> "MeanFieldSolver":
+    def default(cls) -> MeanFieldSolver:
         """Fourth order at dt = 0.1 on every backend."""
         return cls()
 
@@ -131,12 +131,12 @@ class MeanFieldConfig(eqx.Module):
         N: fermions (1..L-1); default L/2.
         S: classical spin length S > 0 (g = η/S). Default 10.
         theta0: initial in-plane angle of the spin, radians from +x towards +y; the spin starts in
-            the plane (S_z = 0). Default π/2 (along +y, SPEC's default start).
+            the plane (S_z = 0). Default π/2 (along +y, docs/physics.md's default start).
         periods: length of the measured run in bare precession periods 2π/|ω| (after the ramp).
             Default 20.
         ramp_periods: R ≥ 0, duration of the smooth switch-on ω(t) = ω sin²(πt/2T_R) of the
             precession, T_R = R·2π/|ω|, on the fixed precession ending at θ₀, before the measured
-            run (module doc, "Ramp"; SPEC §1). Default 0: sudden start at the full ω. About 2 removes
+            run (module doc, "Ramp"; docs/physics.md §1). Default 0: sudden start at the full ω. About 2 removes
             most of the start-up excitation at S = 10, ω = 0.5, L = 8; much longer ramps do not help.
         n_saved: points kept of the trajectory (besides t = 0). Default 400.
         back_action: False forces a fixed precession at ω (no torque from the fermions).
@@ -189,7 +189,7 @@ class MeanFieldResult(eqx.Module):
             end of the ramp; 0 without one).
         spin: the spin vector at those times, (..., T, 3).
         energy: E = -ωS_z + Tr[h(S)ρ] at those times (conserved with back-action), (..., T).
-        charge: transported charge Q(t) since the end of the ramp (bond average, SPEC orientation), (..., T).
+        charge: transported charge Q(t) since the end of the ramp (bond average, docs/physics.md orientation), (..., T).
         pumped_charge_per_period: Q(t_K)/K over the K completed revolutions; NaN if K = 0.
         charge_per_bare_period: Q(t_end)/periods, the charge per 2π/|ω| (defined also when the
             spin does not encircle the origin).
@@ -263,7 +263,7 @@ def energy(params: PumpParams, L: int, S, spin, rho) -> Array:
 
 
 def bond_currents(params: PumpParams, L: int, S, spin, rho) -> Float[Array, " L"]:
-    """J_l = -2 t_l Im(e^{iφ} ρ_{l+1,l}), t_l = (J/2)(1 + (-1)^l g S_x): SPEC's current (Eq. 3)."""
+    """J_l = -2 t_l Im(e^{iφ} ρ_{l+1,l}), t_l = (J/2)(1 + (-1)^l g S_x): docs/physics.md's current (Eq. 3)."""
     g = params.eta / S
     stagger = (-1.0) ** jnp.arange(1, L + 1)
     t = 0.5 * params.J * (1 + stagger * g * spin[0])
@@ -424,12 +424,12 @@ def _step_counts(omega, config: MeanFieldConfig, solver: MeanFieldSolver) -> tup
     return n_steps, save_every, n_ramp
 
 
-def meanfield_run(params: PumpParams, config: MeanFieldConfig = MeanFieldConfig(), solver: MeanFieldSolver | None = None,
-                  *, omega_ref: float | None = None) -> MeanFieldResult:
+def meanfield_run(params: PumpParams, config: MeanFieldConfig = MeanFieldConfig(),
+                  solver: MeanFieldSolver | None = None, *, omega_ref: float | None = None) -> MeanFieldResult:
     """One mean-field run (one parameter point; ``config.S``, ``config.theta0`` scalars): pure, so it
     composes with ``jit``, ``vmap`` and ``grad`` (the charge per bare period is differentiable in
     ω, η, J, Δ and S). The propagators come from eigendecompositions of h₀ and h_x, whose ±k pairs are
-    degenerate; their derivative drops the degenerate pairs (:func:`~jaxmotor.pump.linalg.safe_eigh`),
+    degenerate; their derivative drops the degenerate pairs (:func:`~jaxmotor.pump._linalg.safe_eigh`),
     which is exact when the perturbation has no matrix elements inside a degenerate pair — true for
     ω, η, J, Δ, S on a clean ring (h₀ ∝ J, h_x ∝ Jη/S), not for the flux or disorder (their
     derivatives are not supported).
@@ -451,7 +451,7 @@ def meanfield_run(params: PumpParams, config: MeanFieldConfig = MeanFieldConfig(
                     solver, n_steps, save_every, n_ramp)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _kernel(config: MeanFieldConfig, solver: MeanFieldSolver, n_steps: int, save_every: int, n_ramp: int):
     return lambda x: _run_one(x[0], x[1], x[2], config, solver, n_steps, save_every, n_ramp)
 

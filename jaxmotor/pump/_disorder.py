@@ -1,4 +1,4 @@
-"""Robustness of the pump against on-site disorder (pump paper Sec. V, Eq. 33, Fig. 6; SPEC §1).
+"""Robustness of the pump against on-site disorder (pump paper Sec. V, Eq. 33, Fig. 6; docs/physics.md §1).
 
 H' = H + Σ_j ε_j n_j with ε_j i.i.d. uniform on [0, ε₀]. Realization r of a run with PRNG key
 ``key`` draws u_r = U[0, 1)^L from ``jax.random.fold_in(key, r)``, and ε = ε₀ u_r: the numbers of
@@ -7,7 +7,7 @@ is chunked, and every ε₀ of a sweep uses the same u_r (common random numbers,
 is smooth in ε₀). All realizations of all ε₀ are diagonalized in one batched :func:`solve` (in the
 whole space: disorder breaks the sector symmetry).
 
-A realization *fails* when |Δn| < 1/2 (transport lost). SPEC: the paper's "breakdown at
+A realization *fails* when |Δn| < 1/2 (transport lost). docs/physics.md: the paper's "breakdown at
 ε₀ ≈ 0.3 J" does not hold — at L = 8, S = 10, ω = 0.25 transport is intact at 0.3 J and degrades
 at order J (a few realizations fail at 0.5 J).
 """
@@ -24,9 +24,9 @@ from jaxtyping import Array, Float, Key
 
 from .._results import to_dataset
 from .._validate import check_int, check_range, fail
-from .basis import PumpBasis
-from .hamiltonian import PumpParams
-from .spectrum import solve
+from ._basis import PumpBasis
+from ._hamiltonian import PumpParams
+from ._solve import solve
 
 FAILED_BELOW = 0.5  # |Δn| below this: the realization does not pump
 
@@ -99,7 +99,8 @@ def disorder_average(
         memory_budget, progress: passed to :func:`~jaxmotor.pump.solve`.
     """
     if params.batch_shape != ():
-        fail("params", params.batch_shape, "expected one parameter point (scalar fields); ε₀ and the realizations form the batch")
+        fail("params", params.batch_shape,
+             "expected one parameter point (scalar fields); ε₀ and the realizations form the batch")
     eps0 = np.atleast_1d(np.asarray(eps0, dtype=float))
     if eps0.ndim != 1:
         fail("eps0", eps0, "expected a scalar or a 1-D list of disorder strengths")

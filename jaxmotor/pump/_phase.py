@@ -1,4 +1,4 @@
-"""Transport phase diagram of the pump over spin size S and field ω (pump paper Fig. 4, SPEC §1).
+"""Transport phase diagram of the pump over spin size S and field ω (pump paper Fig. 4, docs/physics.md §1).
 
 Δn (charge per period 2π/ω̃) on a grid of S × ω/J at fixed L. Each S has its own Hilbert space
 (dimension C(L, N)·(2S+1)), so the grid is *grouped by S*: one batched, jitted :func:`solve` over
@@ -15,7 +15,7 @@ grid points around the crossing; the jump itself is sharp, so the grid step boun
 * upper transition: the first crossing from above after ω_min.
 
 The paper's estimates are Eq. 20, ω_min > ηN/S·J (with |⟨I⟩|, |⟨P⟩| ≤ N: a sufficient bound,
-not the transition — SPEC measures ω_min ≈ 0.45 ηN/S), and Eq. 21, ω_crit⁽¹⁾ ≤ 2ηJ (SPEC: the
+not the transition — docs/physics.md measures ω_min ≈ 0.45 ηN/S), and Eq. 21, ω_crit⁽¹⁾ ≤ 2ηJ (docs/physics.md: the
 measured upper transition, ≈ 1.76-1.78 J at L = 8 for large S, lies below 2η).
 """
 
@@ -29,9 +29,9 @@ from jaxtyping import Float
 
 from .._results import to_dataset
 from .._validate import check_range, fail
-from .basis import make_basis, spin_value
-from .hamiltonian import PumpParams
-from .spectrum import solve_spins
+from ._basis import make_basis, spin_value
+from ._hamiltonian import PumpParams
+from ._solve import solve_spins
 
 
 class PhaseDiagram(eqx.Module):
@@ -44,7 +44,7 @@ class PhaseDiagram(eqx.Module):
         delta_n: charge per period 2π/ω̃ (Fig. 4).
         delta_n_bare: charge per period 2π/ω.
         omega_tilde: renormalized precession frequency ω̃ (units of J).
-        spin_gap: normalized spin gap (Eq. 13, SPEC), units of J; it changes sign at the transitions.
+        spin_gap: normalized spin gap (Eq. 13, docs/physics.md), units of J; it changes sign at the transitions.
         E_prime_margin: E' margin of the selected state to the runner-up (small: near tie).
         L, N, eta: the fixed ring size, filling and coupling η.
     """
@@ -162,7 +162,7 @@ class InverseSpinFit(eqx.Module):
         prefactor: a (units of J), i.e. ω_min·S.
         prefactor_err: its standard error from the residuals (NaN with one point).
         eq20_prefactor: Eq. 20's bound ηN (ω_min > ηN/S).
-        ratio_to_eq20: a / (ηN) (SPEC: about 0.45).
+        ratio_to_eq20: a / (ηN) (docs/physics.md: about 0.45).
         n_points: number of spin sizes used.
     """
 

@@ -1,4 +1,4 @@
-"""Symmetry sectors of the clean pump: block-diagonalization by U = T₁ e^{iπS_z} (SPEC §1 "Symmetries").
+"""Symmetry sectors of the clean pump: block-diagonalization by U = T₁ e^{iπS_z} (docs/physics.md §1 "Symmetries").
 
 At zero disorder H commutes with U, translation by one site combined with a π rotation of the spin
 about z (T₂ = ±U² is included). U is a *monomial* matrix in the product basis |c, m⟩ (fermion
@@ -61,9 +61,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Complex, Float, Int
 
-from .basis import PumpBasis, fermion_configurations
-from .hamiltonian import PumpParams, coupling
-from .observables import PumpObservables, as_matrix, observables_of_state, renormalized_frequency, select_state
+from ._basis import PumpBasis, fermion_configurations
+from ._hamiltonian import PumpParams, coupling
+from ._observables import PumpObservables, as_matrix, observables_of_state, renormalized_frequency, select_state
 
 _PHASE_TOL = 1e-8
 
@@ -391,7 +391,8 @@ def _build(basis: PumpBasis) -> PumpSectors:
         real_rows=jax.device_put(w_rows), real_weights=jax.device_put(w_weights),
         real_cols=jax.device_put(w_cols), real_col_weights=jax.device_put(w_col_weights),
         record_term=jax.device_put(record_term), record_value=jax.device_put(record_value),
-        entry_row=jax.device_put(entry_row), entry_col=jax.device_put(entry_col), entry_records=jax.device_put(entry_records),
+        entry_row=jax.device_put(entry_row), entry_col=jax.device_put(entry_col),
+        entry_records=jax.device_put(entry_records),
         sz=jax.device_put(sz), valid=jax.device_put(valid),
         slot=jax.device_put(slot.astype(np.int32)), amplitude=jax.device_put(amplitude),
         representatives=representatives, representative=jax.device_put(representative),
@@ -410,7 +411,7 @@ def make_sectors(basis: PumpBasis) -> PumpSectors:
         try:
             np.asarray(basis.occupations), np.asarray(basis.forward_uniform)
         except Exception:  # traced (inside a transformation): rebuild the static structure
-            from .basis import make_basis
+            from ._basis import make_basis
 
             with jax.ensure_compile_time_eval():  # concrete arrays, not tracers of the enclosing trace
                 basis = make_basis(basis.L, basis.N, f"{basis.two_S}/2", memory_budget=float("inf"))
@@ -418,7 +419,7 @@ def make_sectors(basis: PumpBasis) -> PumpSectors:
     return _CACHE[key]
 
 
-def _coefficients(params: PumpParams, basis: PumpBasis) -> Complex[Array, "3"]:
+def _coefficients(params: PumpParams, basis: PumpBasis) -> Complex[Array, " 3"]:
     """Coefficients of the record terms; H_k = X + X† - ω S_z with X the scatter of the records.
 
     The staggered potential Δg P⊗S_y is Hermitian: its records carry half of it into X.
@@ -481,7 +482,8 @@ def sector_spectrum(
     return jax.vmap(eigh)(sector_hamiltonians(params, basis, sectors, sectors.representatives))
 
 
-def apply_hole_mirror(sectors: PumpSectors, psi: Complex[Array, "C M"], transpose: bool = False) -> Complex[Array, "C M"]:
+def apply_hole_mirror(sectors: PumpSectors, psi: Complex[Array, "C M"],
+                      transpose: bool = False) -> Complex[Array, "C M"]:
     """Q ψ (or Qᵀ ψ) for a (C, 2S+1) state: the signed configuration permutation of Paired sectors."""
     pi, sign = sectors.hole_mirror, sectors.hole_mirror_sign
     return (sign if transpose else sign[pi])[:, None] * psi[pi]

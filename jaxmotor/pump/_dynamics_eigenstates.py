@@ -1,11 +1,11 @@
 """Transport in every eigenstate (the pump paper's outlook, Sec. VI: "many states pump").
 
-At one clean parameter point the symmetry-sector ED (:mod:`jaxmotor.pump.sectors`, all L blocks
+At one clean parameter point the symmetry-sector ED (:mod:`jaxmotor.pump._sectors`, all L blocks
 of U = T₁e^{iπS_z}) gives every eigenstate |n⟩. For each one, with no further diagonalization:
 
-* the bond-averaged current J̄_n = ⟨n|J̄|n⟩ (SPEC §1 orientation; the same on every bond in an
-  eigenstate), from the matrix-free J̄ of :mod:`jaxmotor.pump.dynamics`;
-* ω̃_n, SPEC's two-line average over the spectral lines of C_xx(t) = Σ_m |⟨m|S_x|n⟩|² e^{-i(E_m-E_n)t}
+* the bond-averaged current J̄_n = ⟨n|J̄|n⟩ (docs/physics.md §1 orientation; the same on every bond in an
+  eigenstate), from the matrix-free J̄ of :mod:`jaxmotor.pump._dynamics`;
+* ω̃_n, docs/physics.md's two-line average over the spectral lines of C_xx(t) = Σ_m |⟨m|S_x|n⟩|² e^{-i(E_m-E_n)t}
   (S_x connects sector k only to k + L/2, so the lines come from one product of two blocks'
   eigenvectors);
 * Δn_n = J̄_n·2π/ω̃_n (Fig. 3) and Δn_n(bare) = J̄_n·2π/ω;
@@ -24,12 +24,12 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from .._validate import check_int, check_range, fail
-from .basis import PumpBasis
-from .dynamics import HopTables, apply_hamiltonian_and_current, apply_sx
-from .hamiltonian import PumpParams
-from .linalg import eigh
-from .observables import renormalized_frequency
-from .sectors import PumpSectors, from_real_basis, sector_hamiltonians, to_product
+from ._basis import PumpBasis
+from ._dynamics import HopTables, apply_hamiltonian_and_current, apply_sx
+from ._hamiltonian import PumpParams
+from ._linalg import eigh
+from ._observables import renormalized_frequency
+from ._sectors import PumpSectors, from_real_basis, sector_hamiltonians, to_product
 
 
 class EigenstateTransport(eqx.Module):
@@ -107,8 +107,8 @@ def eigenstate_transport(params: PumpParams, basis: PumpBasis, sectors: PumpSect
     Args:
         params: one point (scalar fields, no disorder: the sectors need a clean ring).
         basis, sectors, tables: :func:`~jaxmotor.pump.make_basis`,
-            :func:`~jaxmotor.pump.sectors.make_sectors` and
-            :func:`~jaxmotor.pump.dynamics.make_hop_tables` of the same (L, N, S).
+            :func:`~jaxmotor.pump._sectors.make_sectors` and
+            :func:`~jaxmotor.pump._dynamics.make_hop_tables` of the same (L, N, S).
     """
     if params.batch_shape != ():
         fail("params", params.batch_shape, "expected one parameter point (scalar fields)")

@@ -1,7 +1,7 @@
-"""Observables of the pumping state (pump paper Sec. III, SPEC §1 "Observables").
+"""Observables of the pumping state (pump paper Sec. III, docs/physics.md §1 "Observables").
 
 All functions act on one parameter point and are pure, so they compose with ``jit`` and ``vmap``.
-States are (C, 2S+1) matrices Ψ (fermion ⊗ spin), see :mod:`jaxmotor.pump.hamiltonian`.
+States are (C, 2S+1) matrices Ψ (fermion ⊗ spin), see :mod:`jaxmotor.pump._hamiltonian`.
 Units: ħ = e = 1; energies and frequencies in units of J's energy scale; currents in particles per
 unit time.
 """
@@ -15,8 +15,8 @@ import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, Int
 
 from .._results import to_dataset
-from .basis import PumpBasis
-from .hamiltonian import PumpParams, apply_hamiltonian, coupling, expectation, onsite_energies
+from ._basis import PumpBasis
+from ._hamiltonian import PumpParams, apply_hamiltonian, coupling, expectation, onsite_energies
 
 # ⟨φ|φ⟩ below this (relative to ⟨ψ|ψ⟩ = 1) means c†_m c_l ψ = 0: no such excitation.
 _NORM_TOL = 1e-12
@@ -32,14 +32,14 @@ class PumpObservables(eqx.Module):
         E_prime: fermion energy E'_n = E_n + ω⟨S_z⟩_n (Eq. 11).
         E_prime_margin: E' of the runner-up minus E'_n (≥ 0; small means a near tie).
         selected_index: index n of the selected state in the ascending spectrum.
-        omega_tilde: renormalized precession frequency ω̃ (Sec. III C; SPEC's two-line average).
+        omega_tilde: renormalized precession frequency ω̃ (Sec. III C; docs/physics.md's two-line average).
         delta_omega: ω̃ - ω.
         bond_currents: current J_l on every bond l = 1..L (Eq. 3 orientation, prefactor J/2). (..., L)
         current: bond average of J_l.
         delta_n: charge per period, J_l · 2π/ω̃ (Fig. 3).
         delta_n_bare: J_l · 2π/ω.
         Sx, Sy, Sz, Sx2, Sy2, Sz2: ⟨S_a⟩ and ⟨S_a²⟩.
-        spin_gap: normalized spin excitation gap ⟨S⁺ψ|H|S⁺ψ⟩/⟨S⁺ψ|S⁺ψ⟩ - E_n (Eq. 13, SPEC).
+        spin_gap: normalized spin excitation gap ⟨S⁺ψ|H|S⁺ψ⟩/⟨S⁺ψ|S⁺ψ⟩ - E_n (Eq. 13, docs/physics.md).
         ph_gap: normalized particle-hole gaps ΔE_{l,m} for φ = c†_m c_l ψ, indexed [l, m]; NaN
             where undefined (l = m or c†_m c_l ψ = 0). (..., L, L)
         ph_gap_min, ph_gap_max: extremes of ph_gap over the defined pairs.
@@ -114,7 +114,7 @@ def one_body(basis: PumpBasis, psi: Complex[Array, "C M"], m, l) -> Complex[Arra
 def bond_currents(params: PumpParams, basis: PumpBasis, psi: Complex[Array, "C M"]) -> Float[Array, " L"]:
     """J_l = -i ⟨t_l (e^{-iφ} c†_{l+1} c_l - e^{iφ} c†_l c_{l+1})⟩, t_l = (J/2)(1 + (-1)^l g S_x).
 
-    Eq. 3 orientation with the prefactor J/2 (SPEC: Eq. 12's J is a typo). Equals -dH_l/dφ, so
+    Eq. 3 orientation with the prefactor J/2 (docs/physics.md: Eq. 12's J is a typo). Equals -dH_l/dφ, so
     Σ_l J_l = -dE/dφ in an eigenstate.
     """
     sites = jnp.arange(basis.L)
@@ -128,7 +128,7 @@ def bond_currents(params: PumpParams, basis: PumpBasis, psi: Complex[Array, "C M
 
 
 def renormalized_frequency(gaps: Float[Array, " K"], line_weights: Float[Array, " K"]) -> Array:
-    """ω̃ from the spectral lines of C_xx(t) = Σ_m |⟨m|S_x|n⟩|² e^{-i(E_m - E_n)t} (SPEC §1), given
+    """ω̃ from the spectral lines of C_xx(t) = Σ_m |⟨m|S_x|n⟩|² e^{-i(E_m - E_n)t} (docs/physics.md §1), given
     the gaps E_m - E_n and weights |⟨m|S_x|n⟩|² of any set of states m (lines at gap 0 are ignored).
 
     The strongest line above E_n and the strongest below are averaged with their weights; if one
@@ -143,7 +143,7 @@ def renormalized_frequency(gaps: Float[Array, " K"], line_weights: Float[Array, 
 
 
 def spin_gap(params: PumpParams, basis: PumpBasis, psi: Complex[Array, "C M"], energy) -> Array:
-    """Normalized spin excitation gap ⟨S⁺ψ|H|S⁺ψ⟩/⟨S⁺ψ|S⁺ψ⟩ - E_n (Eq. 13 normalized, SPEC §1)."""
+    """Normalized spin excitation gap ⟨S⁺ψ|H|S⁺ψ⟩/⟨S⁺ψ|S⁺ψ⟩ - E_n (Eq. 13 normalized, docs/physics.md §1)."""
     phi = psi @ (basis.sx + 1j * basis.sy).T
     norm = jnp.real(jnp.vdot(phi, phi))
     h_phi = apply_hamiltonian(params, basis, phi)

@@ -15,8 +15,8 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._validate import fail
 from . import closed_forms as cf
-from .langevin import MotorResults, _error
-from .params import MotorParams
+from ._langevin import MotorResults, _error
+from ._params import MotorParams
 
 # the exact piecewise sum is O(round_trips²) terms and loses digits with each round trip
 MAX_ROUND_TRIPS = 40

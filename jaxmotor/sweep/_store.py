@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import store
-from .spec import SweepSpec
+from ._spec import SweepSpec
 
 _PROGRESS = ".jaxmotor-progress"
 
@@ -48,13 +48,13 @@ class SweepStore:
             attrs = json.loads(attrs_file.read_text())
         except (OSError, ValueError):
             raise ValueError(
-                f"--out={str(self.path)!r} is not allowed: it exists and is not a jaxmotor sweep store; "
+                f"out={str(self.path)!r} is not allowed: it exists and is not a jaxmotor sweep store; "
                 "choose another folder or remove it"
             ) from None
         found = attrs.get("sweep_fingerprint")
         if found != self.spec.fingerprint():
             raise ValueError(
-                f"--out={str(self.path)!r} is not allowed: the store there was made by a different sweep "
+                f"out={str(self.path)!r} is not allowed: the store there was made by a different sweep "
                 f"(fingerprint {found}, this sweep {self.spec.fingerprint()}); use the same parameters "
                 "to resume it, or choose another folder"
             )

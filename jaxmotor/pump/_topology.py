@@ -1,6 +1,6 @@
 """Large-S limit of the pump: the Bloch Hamiltonian h(k, φ), its bands and its Chern number.
 
-Pump paper Sec. IV B, Eqs. 25-28 and 32; SPEC §1 "Large-S limit and topology". Units ħ = e = 1,
+Pump paper Sec. IV B, Eqs. 25-28 and 32; docs/physics.md §1 "Large-S limit and topology". Units ħ = e = 1,
 energies in the units of J.
 
 With the spin frozen at the in-plane angle φ (S_x = S cos φ, S_y = S sin φ, so g S_x = η cos φ and
@@ -13,7 +13,7 @@ g S_y = η sin φ) the fermions see the Rice-Mele ring of Eq. 25. With the two-s
 
     E(k, φ)² = Δ²η² sin²φ + (J²/2)(1 + η² cos²φ) + (J²/2)(1 - η² cos²φ) cos k    (Eq. 27-28)
 
-Eq. 26 is written for Δ = J; the σ_z term carries Δ (SPEC Eq. 7). Corrections to the paper (SPEC):
+Eq. 26 is written for Δ = J; the σ_z term carries Δ (docs/physics.md Eq. 7). Corrections to the paper (docs/physics.md):
 the lattice momenta of the L-site ring are k = 4πn/L, n = 0..L/2-1 (not πn/L), and Eq. 32 lacks a
 factor 1/(2π): the charge per period is the Chern number C, J/ω = C/(2π).
 
@@ -25,7 +25,7 @@ Chern number of the lower band over the torus (k, φ) ∈ [0, 2π)², oriented w
 C = (1/2π) ∫ dk dφ (∂_k A_φ - ∂_φ A_k), A_μ = i⟨u|∂_μ u⟩. For J, Δ > 0 and η > 0 it is C = -1 with
 this orientation. The spin precesses clockwise for ω > 0 (dφ/dt = -ω, Eq. 10 / Eq. 19), so the
 precession traverses the torus with the opposite orientation and the charge pumped per period in
-the orientation of SPEC's bond current is -C = +1 — the Δn = +1 plateau of Fig. 3. The paper's
+the orientation of docs/physics.md's bond current is -C = +1 — the Δn = +1 plateau of Fig. 3. The paper's
 Eq. 32 assumes dφ/dt = +ω; its sign and ours agree once that is accounted for.
 :func:`pumped_charge_adiabatic` returns that charge directly (per clockwise period), including
 the finite-L deviation from the integer.
@@ -41,11 +41,12 @@ from jaxtyping import Array, Float
 
 from .._validate import check_finite, check_int, fail
 
-_PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)  # numpy: no compile at import
+# numpy, not jnp: importing the module compiles nothing
+_PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)
 
 
 def lattice_momenta(L: int) -> Float[Array, " Lhalf"]:
-    """Momenta k = 4πn/L, n = 0..L/2-1, of the L-site ring with its two-site unit cell (SPEC §1)."""
+    """Momenta k = 4πn/L, n = 0..L/2-1, of the L-site ring with its two-site unit cell (docs/physics.md §1)."""
     L = check_int("L", L, low=2)
     if L % 2:
         fail("L", L, "the ring needs an even number of sites (two-site unit cell)")
@@ -146,13 +147,13 @@ def pumped_charge_adiabatic(L: int, eta, J=1.0, Delta=1.0, *, n_phi: int = 256):
     """Adiabatic charge pumped per clockwise precession period (ω → 0⁺) on the L-site ring.
 
     Every momentum k = 4πn/L of the ring is an independent two-level system, so the ω → 0 charge
-    per period through a bond (bond average, SPEC's current orientation) is the Riemann sum of the
+    per period through a bond (bond average, docs/physics.md's current orientation) is the Riemann sum of the
     Berry flux of the lower band over the L/2 lattice momenta:
 
         Δn_L = -(2/L) Σ_k ∮ dφ Ω(k, φ),   Ω = -½ d̂·(∂_k d̂ × ∂_φ d̂)   (lower band),
 
     with Ω the Berry curvature of :func:`chern_number` (same orientation), so Δn_L → -C = 1 as
-    L → ∞ (Eq. 32 with SPEC's 1/(2π)). At L = 8, η = 0.95: 1.0034 (SPEC). The
+    L → ∞ (Eq. 32 with docs/physics.md's 1/(2π)). At L = 8, η = 0.95: 1.0034 (docs/physics.md). The
     φ integral uses the trapezoid rule on n_phi points (spectrally accurate: the integrand is
     smooth and periodic); the d̂ derivatives are exact (autodiff). Batch shape: that of η, J, Δ.
     """
@@ -163,7 +164,9 @@ def pumped_charge_adiabatic(L: int, eta, J=1.0, Delta=1.0, *, n_phi: int = 256):
     phi = 2 * jnp.pi * jnp.arange(n_phi) / n_phi
 
     def curvature(kk, pp, e, j, d):
-        unit = lambda a, b: d_vector(a, b, e, j, d) / jnp.linalg.norm(d_vector(a, b, e, j, d))
+        def unit(a, b):
+            return d_vector(a, b, e, j, d) / jnp.linalg.norm(d_vector(a, b, e, j, d))
+
         n = unit(kk, pp)
         dk = jax.jacfwd(unit, argnums=0)(kk, pp)
         dphi = jax.jacfwd(unit, argnums=1)(kk, pp)

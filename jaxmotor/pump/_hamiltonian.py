@@ -1,4 +1,4 @@
-"""The spin-Rice-Mele Hamiltonian (pump paper Eq. 7, 33; SPEC §1).
+"""The spin-Rice-Mele Hamiltonian (pump paper Eq. 7, 33; docs/physics.md §1).
 
     H = -ω S_z - (J/2) Σ_j (1 + (-1)^j g S_x)(e^{iφ} c†_j c_{j+1} + h.c.)
         + Δ Σ_j (-1)^j g S_y n_j + Σ_j ε_j n_j,          g = η/S
@@ -23,7 +23,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Complex, Float
 
 from .._validate import check_finite, fail
-from .basis import PumpBasis
+from ._basis import PumpBasis
 
 
 class PumpParams(eqx.Module):
@@ -61,7 +61,7 @@ class PumpParams(eqx.Module):
             shapes.append(np.shape(self.disorder)[:-1])
         return tuple(np.broadcast_shapes(*shapes))
 
-    def broadcast(self, L: int) -> "PumpParams":
+    def broadcast(self, L: int) -> PumpParams:
         """All fields as float64 arrays of shape ``batch_shape`` (disorder: batch_shape + (L,)): numpy
         arrays for concrete parameters, JAX arrays under tracing."""
         shape = self.batch_shape

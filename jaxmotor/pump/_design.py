@@ -1,11 +1,11 @@
 """Gradient design of the pump: maximize the minimum particle-hole gap over (η, Δ/J) at fixed ω
-while the pumped charge stays quantized (issue 6 part 5; pump paper Eq. 7, 11, 34; SPEC §1).
+while the pumped charge stays quantized (issue 6 part 5; pump paper Eq. 7, 11, 34; docs/physics.md §1).
 
     design = optimize_gap(PumpParams(omega=0.5, eta=0.95, Delta=1.0), make_basis(6, 3, 5))
     design.eta, design.Delta, design.ph_gap_min, design.delta_n
 
 The objective is the minimum over site pairs of the normalized particle-hole gap
-ΔE_{l,m} = ⟨φ|H|φ⟩/⟨φ|φ⟩ - E_n, φ = c†_m c_l ψ (Eq. 34, SPEC §1), of the selected state ψ (minimal
+ΔE_{l,m} = ⟨φ|H|φ⟩/⟨φ|φ⟩ - E_n, φ = c†_m c_l ψ (Eq. 34, docs/physics.md §1), of the selected state ψ (minimal
 E' = E + ω⟨S_z⟩, Eq. 11): the smallest fermion excitation above the pumping state, units of J.
 It is differentiated by ``jax.grad`` through the ED
 (:func:`jaxmotor.pump.observables` with ``method="full"``: first-order perturbation theory with
@@ -50,16 +50,15 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 from jaxtyping import Array, Float
 
 from .._validate import check_int, check_range, fail
 from ..optimize import Box, optimize
+from ._basis import PumpBasis
+from ._hamiltonian import PumpParams
 from ._point import observables
-from .basis import PumpBasis
-from .hamiltonian import PumpParams
-from .spectrum import choose_method
+from ._solve import choose_method
 
 
 def selection_margin(params: PumpParams, basis: PumpBasis) -> Float[Array, ""]:

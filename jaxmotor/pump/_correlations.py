@@ -1,7 +1,7 @@
-"""Two-time spin correlations of the pumping state (pump paper Sec. III C, Fig. 5; SPEC §1).
+"""Two-time spin correlations of the pumping state (pump paper Sec. III C, Fig. 5; docs/physics.md §1).
 
 In the selected eigenstate |n⟩ (minimal E' = E + ω⟨S_z⟩, Eq. 11) and the Heisenberg convention
-A(t) = e^{iHt} A e^{-iHt} of SPEC §1,
+A(t) = e^{iHt} A e^{-iHt} of docs/physics.md §1,
 
     C_AB(t) = ⟨n|A(t) B|n⟩ = Σ_m ⟨n|A|m⟩⟨m|B|n⟩ e^{-i(E_m - E_n)t},    (A, B) ∈ {(S_x,S_x), (S_y,S_y), (S_x,S_y)}
 
@@ -16,7 +16,7 @@ precession lines would move from ≈ ±ω̃ to ≈ ±(ω̃ - ω) = ±δω. With 
 C_xx sit at ≈ ±ω̃ (the lab-frame precession; Fig. 5 shows oscillations at ω̃ ≈ ω).
 
 **Sign convention.** The paper writes S(t) = e^{-iHt} S e^{iHt}, which reverses t (C(t) → C(-t) =
-C(t)* for the autocorrelations, and flips the sense of rotation in C_xy). SPEC's Heisenberg form
+C(t)* for the autocorrelations, and flips the sense of rotation in C_xy). docs/physics.md's Heisenberg form
 is used: for ω > 0 the spin turns clockwise, S_x(t) ≈ S_x cos ω̃t + S_y sin ω̃t (Eq. 10).
 
 Units: ħ = 1, times in units of 1/J, correlations in units of spin² (divide by S² for Fig. 5).
@@ -24,11 +24,10 @@ Units: ħ = 1, times in units of 1/J, correlations in units of spin² (divide by
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import ClassVar
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Float
@@ -36,11 +35,11 @@ from jaxtyping import Array, Complex, Float
 from .. import batching
 from .._results import to_dataset
 from .._validate import check_finite, fail
-from .basis import PumpBasis
-from .hamiltonian import PumpParams, hamiltonian
-from .linalg import EighSolver
-from .observables import as_matrix, observables_from_eigh
-from .spectrum import point_bytes
+from ._basis import PumpBasis
+from ._hamiltonian import PumpParams, hamiltonian
+from ._linalg import EighSolver
+from ._observables import as_matrix, observables_from_eigh
+from ._solve import point_bytes
 
 
 class SpinCorrelations(eqx.Module):
@@ -52,7 +51,7 @@ class SpinCorrelations(eqx.Module):
         xx, yy, xy: C_xx(t), C_yy(t), C_xy(t), complex, units of spin². (..., T)
         frequencies: line frequencies E_m - E_n over all eigenstates m (units of J). (..., D)
         weights_xx, weights_yy, weights_xy: line weights ⟨n|A|m⟩⟨m|B|n⟩, complex. (..., D)
-        omega_tilde: ω̃ of the same state (SPEC's two-line average over the C_xx lines).
+        omega_tilde: ω̃ of the same state (docs/physics.md's two-line average over the C_xx lines).
         delta_n: charge per period 2π/ω̃ of the same state.
         E_prime_margin: E' margin of the selected state to the runner-up.
         S: the spin size.
@@ -156,7 +155,7 @@ def spin_correlations(params: PumpParams, basis: PumpBasis, times, *, memory_bud
     return eqx.tree_at(lambda c: c.times, out, times, is_leaf=lambda x: x is None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _kernel(solver: EighSolver):
     return lambda p, basis, times: _correlation_point(p, basis, times, solver)
 
@@ -194,4 +193,5 @@ def dominant_frequency(times, series, *, oversample: int = 16) -> np.ndarray:
     return nu[k] + np.clip(shift, -1, 1) * (nu[1] - nu[0])
 
 
-__all__ = ["SpinCorrelations", "spin_correlation", "spin_correlations", "spectral_lines", "correlation_series", "dominant_frequency"]
+__all__ = ["SpinCorrelations", "spin_correlation", "spin_correlations", "spectral_lines", "correlation_series",
+           "dominant_frequency"]

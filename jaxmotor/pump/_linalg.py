@@ -28,7 +28,7 @@ batching rule); the devices still run in parallel.
 
 from __future__ import annotations
 
-from functools import lru_cache, partial
+from functools import cache, partial
 
 import equinox as eqx
 import jax
@@ -88,7 +88,7 @@ class EighSolver(eqx.Module):
             check_algorithm(self.fallback)
 
     @classmethod
-    def default(cls) -> "EighSolver":
+    def default(cls) -> EighSolver:
         """The measured best for the current backend (LAPACK on a CPU; cuSOLVER syevd with syevj as the
         fallback on a GPU)."""
         algorithm = default_algorithm()
@@ -103,7 +103,7 @@ class EighSolver(eqx.Module):
         """Ascending eigenvalues."""
         return eigvalsh(matrix, self.algorithm)
 
-    def with_fallback(self) -> "EighSolver | None":
+    def with_fallback(self) -> EighSolver | None:
         """The solver of a failed chunk's second try (None when there is no fallback)."""
         if self.fallback is None:
             return None
@@ -115,7 +115,7 @@ def _decompose(matrix, algorithm: str):
     return vals, vecs
 
 
-@lru_cache(maxsize=None)
+@cache
 def _one_matrix_per_call(algorithm: str, values_only: bool):
     """The decomposition with ``lax.map`` as its batching rule (one LAPACK call per matrix)."""
 

@@ -1,5 +1,5 @@
 """Statics of the motor: the renormalization-group flow of the periodic potential and the gap it
-opens (motor paper Sec. III, Eqs. 9, 13-16, 23-24, App. A; SPEC §2 "Statics").
+opens (motor paper Sec. III, Eqs. 9, 13-16, 23-24, App. A; docs/physics.md §2 "Statics").
 
 **The flow.** The sliding potential 2V₀cos(2φ + ...) (Eq. 8) is renormalized by the fast modes of the
 Luttinger liquid: averaging e^{2iφ>} over a momentum shell γ/b < |q| < γ gives e^{-K ln b}

@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from .._validate import fail
-from .spec import SweepSpec
+from ._spec import SweepSpec
 
 
 class PumpSweep:
@@ -51,7 +51,7 @@ class PumpSweep:
 
     def compute(self, points: dict[str, np.ndarray], *, memory_budget=None) -> xr.Dataset:
         from ..pump import PumpParams, make_basis
-        from ..pump.spectrum import solve_spins
+        from ..pump._solve import solve_spins
 
         n = len(next(iter(points.values())))
         spins = np.broadcast_to(self._spins(points), (n,))
@@ -69,6 +69,15 @@ class PumpSweep:
     def attrs(self) -> dict:
         """The fixed parameters (defaults included), as ``fixed_<name>``."""
         return {f"fixed_{k}": v for k, v in self.fixed.items() if v is not None and k not in self.spec.parameters}
+
+    def point_bytes(self) -> int:
+        """Peak memory of one point (the largest spin size of the grid), for the engine's block size."""
+        from ..pump._basis import dense_dimension, ed_bytes
+
+        S = max(float(s) for s in np.unique(self._spins(self.spec.points())))
+        N = self.fixed["N"] or self.fixed["L"] // 2
+        return ed_bytes(dense_dimension(self.fixed["L"], N, S), self.fixed["L"],
+                        sectors=self.fixed.get("method", "auto") != "full")
 
 
 class MotorSweep:
@@ -169,6 +178,11 @@ class MotorSweep:
     def attrs(self) -> dict:
         """The fixed parameters (defaults included), as ``fixed_<name>``."""
         return {f"fixed_{k}": v for k, v in self.fixed.items() if v is not None and k not in self.spec.parameters}
+
+    def point_bytes(self) -> int:
+        """Memory of one point's ensemble (its trajectories' noise blocks and results)."""
+        return 8 * int(self.fixed["trajectories"]) * (8 * min(4096, int(float(self.fixed["time"]) /
+                                                                    float(self.fixed["dt"]))) + 32)
 
 
 _MODELS = {"pump": PumpSweep, "motor": MotorSweep}

@@ -1,4 +1,5 @@
-"""The fluctuating force ξ(t): exact step-integrated Gaussian noise (motor paper Eqs. 36, 37, 60, 61; SPEC §2).
+"""The fluctuating force ξ(t): exact step-integrated Gaussian noise (motor paper Eqs. 36, 37, 60, 61;
+docs/physics.md §2).
 
 The integrator needs, per time step h, the integrated force Ξ_k = ∫_{kh}^{(k+1)h} ξ(t) dt. For a
 stationary Gaussian ξ the sequence Ξ_k is a stationary Gaussian sequence with covariance
@@ -39,7 +40,7 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._validate import fail
-from .params import MotorParams
+from ._params import MotorParams
 
 _TAIL = 30.0  # filter tails are cut below e^{-30} ≈ 1e-13 of the peak
 _MAX_HALF_WIDTH = 2**21
@@ -181,7 +182,7 @@ def leads_factor(theta: Float[Array, "*n"], params: MotorParams, m: int) -> Floa
     return (1 - r**2) / (1 - 2 * r * jnp.cos(m * theta) + r**2)
 
 
-def discrete_spectrum(params: MotorParams, dt: float, plan: NoisePlan) -> Float[Array, "M/2+1"]:
+def discrete_spectrum(params: MotorParams, dt: float, plan: NoisePlan) -> Float[Array, " M/2+1"]:
     """Eigenvalues of the circulant embedding of c_j (one parameter point), at θ_n = 2πn/M.
 
     ``paper``: the FFT of the closed-form c⁰_j on the circulant; ``fdt``: the aliasing sum
@@ -214,7 +215,7 @@ def step_variance(params: MotorParams, dt: float) -> Float[Array, ""]:
     return 2 * params.gamma0 * params.temperature * dt
 
 
-def noise_filter(params: MotorParams, dt: float, plan: NoisePlan) -> Float[Array, "..."]:
+def noise_filter(params: MotorParams, dt: float, plan: NoisePlan) -> Float[Array, " ..."]:
     """The generator of one parameter point: the rfft (length fft/2+1) of the moving-average filter
     g_{-w..w} zero-padded to the block length, or, with ``half_width == 0``, the scalar √c_0."""
     if plan.white:
@@ -225,7 +226,7 @@ def noise_filter(params: MotorParams, dt: float, plan: NoisePlan) -> Float[Array
     return jnp.fft.rfft(taps, plan.fft)
 
 
-def initial_tail(key: PRNGKeyArray, plan: NoisePlan, dtype=float) -> Float[Array, "taps-1"]:
+def initial_tail(key: PRNGKeyArray, plan: NoisePlan, dtype=float) -> Float[Array, " taps-1"]:
     """The white samples before t = 0 that the first block's filter reaches back to."""
     return jax.random.normal(jax.random.fold_in(key, 0), (2 * plan.half_width,), dtype)
 

@@ -220,13 +220,13 @@ def from_flags(model: str, sets: list[str], axes: list[str]) -> SweepSpec:
     for item in sets:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            fail("--set", item, "expected NAME=VALUE")
+            fail("sets", item, "expected NAME=VALUE")
         fixed[name] = parse_value(value)
     axes_raw = {}
     for item in axes:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            fail("--axis", item, "expected NAME=START:STOP:STEP, NAME=V1,V2,... or NAME=log:START:STOP:NUM")
+            fail("axes", item, "expected NAME=START:STOP:STEP, NAME=V1,V2,... or NAME=log:START:STOP:NUM")
         parts = value.split(":")
         try:
             if parts[0] == "log" and len(parts) == 4:
@@ -242,5 +242,5 @@ def from_flags(model: str, sets: list[str], axes: list[str]) -> SweepSpec:
                         raise
                     axes_raw[name] = [v.strip() for v in values]
         except ValueError:
-            fail("--axis", item, "expected NAME=START:STOP:STEP, NAME=V1,V2,... or NAME=log:START:STOP:NUM")
+            fail("axes", item, "expected NAME=START:STOP:STEP, NAME=V1,V2,... or NAME=log:START:STOP:NUM")
     return from_dict({"model": model, "fixed": fixed, "axes": axes_raw})

@@ -1,5 +1,5 @@
 """Design objectives of the Thouless motor: ensemble-mean output power and efficiency as
-differentiable functions of the design parameters (motor paper Eqs. 39-41; SPEC §2).
+differentiable functions of the design parameters (motor paper Eqs. 39-41; docs/physics.md §2).
 
     objective = power_objective(MotorParams(K=0.5, V=1.0, temperature=0.02), dt=0.05, time=200.0,
                                 trajectories=128)
@@ -11,13 +11,13 @@ and the Fourier coefficients ``a1, b1, a2, b2, ...`` of the θ-periodic load
 
     F(θ) = F_load + Σ_{n≥1} (a_n cos nθ + b_n sin nθ);
 
-every other field comes from a base :class:`~jaxmotor.motor.params.MotorParams`. The objectives are
+every other field comes from a base :class:`~jaxmotor.motor._params.MotorParams`. The objectives are
 pathwise: the noise is drawn from the key, independently of the parameters, so with a fixed key
 (common random numbers) an objective is a deterministic function of the design and ``jax.grad`` is
 its exact derivative (checked against finite differences in ``tests/motor/test_gradients.py``).
 
 What is held fixed (host side, at the base parameters): the noise generator's sizes
-(:func:`~jaxmotor.motor.noise.noise_plan`: the filter spans the correlation time 1/(2πT) and the
+(:func:`~jaxmotor.motor._noise.noise_plan`: the filter spans the correlation time 1/(2πT) and the
 round trips to the leads of the base) and the default burn-in (16 relaxation times of the base).
 When a design lowers the temperature or raises K·I far below/above the base, build the objective
 from a base at the extreme values (or pass ``plan`` / ``burn_in``).
@@ -46,9 +46,9 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._validate import check_int, check_range, fail
 from ..optimize import Positive
-from .langevin import LangevinSolver, MotorResults, default_burn_in, simulate
-from .noise import NoisePlan, noise_plan
-from .params import MotorParams
+from ._langevin import LangevinSolver, MotorResults, default_burn_in, simulate
+from ._noise import NoisePlan, noise_plan
+from ._params import MotorParams
 
 SCALAR_FIELDS = ("F_load", "V", "K", "inertia", "temperature")
 _HARMONIC = re.compile(r"^([ab])([1-9][0-9]*)$")
@@ -95,7 +95,7 @@ class Ensemble(eqx.Module):
         time: simulated time per evaluation, burn-in included.
         trajectories: independent trajectories (the objective is their ensemble mean).
         burn_in: start-up time excluded from the averages (default: 16 relaxation times of the base).
-        plan: the noise generator's sizes (default: :func:`~jaxmotor.motor.noise.noise_plan` of the base).
+        plan: the noise generator's sizes (default: :func:`~jaxmotor.motor._noise.noise_plan` of the base).
         solver: loop layout, checkpoints and dtype (default :meth:`LangevinSolver.default`).
     """
 
@@ -129,7 +129,7 @@ def simulate_design(base: MotorParams, design: dict, key: PRNGKeyArray, settings
 
 def steady_power(base: MotorParams, design: dict, key: PRNGKeyArray, settings: Ensemble) -> dict[str, Array]:
     """Stationary output power F_load⟨θ̇⟩, input power V⟨θ̇⟩/2π and efficiency of a design (see the
-    module docstring), with the :class:`~jaxmotor.motor.langevin.MotorResults` they come from."""
+    module docstring), with the :class:`~jaxmotor.motor._langevin.MotorResults` they come from."""
     params = with_design(base, design)
     res = simulate_design(base, design, key, settings)
     power_out = params.F_load * res.mean_velocity

@@ -1,11 +1,11 @@
 """The field behind the friction: the classical Luttinger-liquid field driven by the motor
-(motor paper Secs. IV C, IV E, App. B, Eqs. 43-49, 63-66, B14, B25; SPEC §2).
+(motor paper Secs. IV C, IV E, App. B, Eqs. 43-49, 63-66, B14, B25; docs/physics.md §2).
 
 **Equations.** The inhomogeneous Luttinger liquid (Eq. 50), H = (1/2π) ∫ v[K(∂ₓθ)² + (∂ₓφ)²/K] dx,
 has the classical field equations ∂ₜφ = -vK ∂ₓθ, ∂ₜθ = -(v/K) ∂ₓφ, with K(x) = K, v = v_c in the
 wire |x| < D/2 and K = 1, v = v_F in the leads (Eqs. 51-52); φ and (v/K)∂ₓφ are continuous at
 x = ±D/2 (Eqs. B16-B17). The motor pins φ(0, t) = -ϑ(t)/2 (Eq. 26, Fig. 3; ϑ the motor angle,
-written θ in SPEC). Energy density and current (Eqs. 44, 47, classically):
+written θ in docs/physics.md). Energy density and current (Eqs. 44, 47, classically):
 
     ρ_E = (1/2π)[(∂ₜφ)²/(vK) + v(∂ₓφ)²/K],     j_E = -(v/(πK)) ∂ₜφ ∂ₓφ,
 
@@ -16,7 +16,7 @@ The Langevin engine's friction is -γ₀[ϑ̇ + 2 Σ_{n≥1} rⁿ ϑ̇(t - nτ)]
 **Travel-time coordinate.** With s = ∫₀ˣ dx'/v(x') the equations become
 ∂ₜφ = -K ∂ₛθ, ∂ₜθ = -(1/K) ∂ₛφ: every wave moves at speed 1, the wire is 0 < s < τ/2, and only
 the impedance Z = 1/K jumps (1/K → 1) at s = τ/2. The velocities v_c, v_F enter only through
-x(s) (the reflection |r| = |K-1|/(K+1) is independent of them, SPEC §2). The problem is symmetric
+x(s) (the reflection |r| = |K-1|/(K+1) is independent of them, docs/physics.md §2). The problem is symmetric
 in x (the same K, v and the same boundary value on both sides), so φ is even: the solver evolves
 0 ≤ s ≤ s_max and mirrors (j_E is odd, ρ_E even; F = -(1/πK) ∂ₛφ(0⁺)).
 
@@ -224,7 +224,7 @@ def langevin_friction(velocity: Float[ArrayLike, "*b steps"], K: Float[ArrayLike
     samples ϑ̇(tₙ), n = 0..steps-1, the motor at rest before t = 0.
 
     A(t) = Σ_{n≥1} rⁿ ϑ̇(t - nτ) by the engine's recursion A(t) = r[ϑ̇(t - τ) + A(t - τ)]
-    (:mod:`~jaxmotor.motor.langevin`, SPEC §2), here one round trip of m = τ/dt samples at a time
+    (:mod:`jaxmotor.motor._langevin`, docs/physics.md §2), here one round trip of m = τ/dt samples at a time
     (a ``lax.scan`` over round trips); no truncation. Without leads (``tau=None``) -γ₀ϑ̇ (Eq. 35).
     """
     velocity = jnp.asarray(velocity, dtype=float)

@@ -1,4 +1,4 @@
-"""Langevin ensembles of the Thouless motor (motor paper Eqs. 35, 59; SPEC §2).
+"""Langevin ensembles of the Thouless motor (motor paper Eqs. 35, 59; docs/physics.md §2).
 
     I θ̈ = V/(2π) - F(θ) - γ₀ [θ̇ + 2A(t)] + ξ(t),   A(t) = Σ_{n≥1} r^n θ̇(t - nτ)
 
@@ -8,7 +8,7 @@ that is linear in s: the memory A is linear between its exact values A_k and A_{
 A(t) = r [v(t-τ) + A(t-τ)], a buffer of B = v + A over one τ, no truncation of the sum), a
 constant load is exact, a θ-dependent load is linear between F(θ_k) and F at the predicted θ_{k+1}
 (ETD2 predictor-corrector), and the noise enters through its exact step integral Ξ_k
-(:mod:`~jaxmotor.motor.noise`):
+(:mod:`jaxmotor.motor._noise`):
 
     v_{k+1} = e^z v_k + (h/I) [φ₁(z) G₀ + φ₂(z)(G₁ - G₀)],     θ_{k+1} = θ_k + h (v_k + v_{k+1})/2.
 
@@ -24,7 +24,7 @@ identically, so with P_diss = (friction - noise)·θ̇ (the net heat into the el
     P_in = P_load + P_diss + d(Iθ̇²/2)/dt
 
 holds to round-off on every trajectory; the residual is computed from independently coded terms and
-reported. Without noise P_diss is the friction power of SPEC §2.
+reported. Without noise P_diss is the friction power of docs/physics.md §2.
 
 **Ensembles.** :func:`ensemble` is the pure one-point function: the trajectories (one per key,
 ``lax.scan`` over noise blocks and steps, vmapped over the keys), then their statistics; it
@@ -41,8 +41,9 @@ checkpoints, noise blocks and precision are data: :class:`LangevinSolver`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache, partial
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import equinox as eqx
 import jax
@@ -51,8 +52,8 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._validate import check_int, check_range, fail
-from .noise import NoisePlan, initial_tail, noise_block, noise_filter, noise_plan, steps_per_round_trip
-from .params import TRIG_NAME, MotorParams
+from ._noise import NoisePlan, initial_tail, noise_block, noise_filter, noise_plan, steps_per_round_trip
+from ._params import TRIG_NAME, MotorParams
 
 
 class MotorResults(eqx.Module):
@@ -563,7 +564,7 @@ def ensemble(
     """The ensemble of one parameter point: a pure function of ``params`` and ``key``.
 
     Composes with ``jax.jit``, ``jax.vmap`` (e.g. over parameters: build the
-    :class:`~jaxmotor.motor.params.MotorParams` inside the vmapped function from traced values) and
+    :class:`~jaxmotor.motor._params.MotorParams` inside the vmapped function from traced values) and
     ``jax.grad`` (pathwise: the noise is drawn from the key independently of the parameters, with
     checkpoints per noise block and per ``solver.segment`` steps). The sizes (``dt``, ``steps``,
     ``trajectories``, ``burn_in_steps``, ``record_every``) are static Python numbers.
@@ -578,7 +579,7 @@ def ensemble(
             concrete parameters, rounded up; required when ``params`` are traced).
         record_every: record θ and θ̇ every this many steps (default: no time series).
         initial_velocity: θ̇(0); the motor is at rest before t = 0 (the memory sees θ̇ = 0).
-        plan: the noise generator's sizes. Default :func:`~jaxmotor.motor.noise.noise_plan`, which is
+        plan: the noise generator's sizes. Default :func:`~jaxmotor.motor._noise.noise_plan`, which is
             static for white noise without leads; for other noise it needs concrete parameters, so
             under tracing pass a plan built from concrete parameters that bound the batch.
         solver: loop layout, checkpoints, noise blocks and dtype (default
@@ -691,7 +692,7 @@ def simulate(
             rounded to whole steps; it must leave at least one step).
         record_every: record θ and θ̇ every this many steps (default: no time series).
         initial_velocity: θ̇(0); the motor is at rest before t = 0 (the memory sees θ̇ = 0).
-        plan: the noise generator's sizes (default :func:`~jaxmotor.motor.noise.noise_plan` of the
+        plan: the noise generator's sizes (default :func:`~jaxmotor.motor._noise.noise_plan` of the
             concrete parameters; pass it when ``params`` are traced, unless the noise is white
             without leads).
         progress: optional host function ``progress(done_blocks, blocks)`` called (through

@@ -1,4 +1,4 @@
-"""Parameters of the Thouless motor (motor paper Sec. IV, Eqs. 35, 39, 59; SPEC §2).
+"""Parameters of the Thouless motor (motor paper Sec. IV, Eqs. 35, 39, 59; docs/physics.md §2).
 
     I θ̈ = V/(2π) - F(θ) - γ₀ [θ̇(t) + 2 Σ_{n≥1} r^n θ̇(t - nτ)] + ξ(t)
     γ₀ = 1/(2πK),   r = (K-1)/(K+1),   F(θ) = F_load + Σ_n [a_n cos nθ + b_n sin nθ] + f(θ)
@@ -12,7 +12,7 @@ infinite Luttinger liquid of Eq. 35 (no memory sum).
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import equinox as eqx
 import jax
@@ -39,7 +39,7 @@ def _cos_sin(theta):
 @_cos_sin.defjvp
 def _cos_sin_jvp(primals, tangents):
     # the derivative reuses the values (the default rules would evaluate sin and cos again); named,
-    # so that a checkpoint may keep them instead of recomputing (TRIG_NAME, jaxmotor.motor.langevin)
+    # so that a checkpoint may keep them instead of recomputing (TRIG_NAME, jaxmotor/motor/_langevin.py)
     (theta,), (dtheta,) = primals, tangents
     c, s = checkpoint_name(_cos_sin(theta), TRIG_NAME)
     return (c, s), (-s * dtheta, c * dtheta)
@@ -119,7 +119,8 @@ class MotorParams(eqx.Module):
                     fail(name, np.shape(value), "expected Fourier coefficients of shape (..., harmonics)")
         if self.load_cos is not None and self.load_sin is not None:
             if np.shape(self.load_cos)[-1] != np.shape(self.load_sin)[-1]:
-                fail("load_sin", np.shape(self.load_sin), f"must have as many harmonics as load_cos {np.shape(self.load_cos)}")
+                fail("load_sin", np.shape(self.load_sin),
+                     f"must have as many harmonics as load_cos {np.shape(self.load_cos)}")
         if self.load_fn is not None and not callable(self.load_fn):
             fail("load_fn", self.load_fn, "expected a function of the angle θ")
 
@@ -203,7 +204,7 @@ class MotorParams(eqx.Module):
 
         return force
 
-    def flatten(self) -> "MotorParams":
+    def flatten(self) -> MotorParams:
         """All array fields broadcast to ``batch_shape`` and reshaped to one leading axis (P,)
         (Fourier coefficients: (P, harmonics)); structural fields unchanged."""
         shape = self.batch_shape

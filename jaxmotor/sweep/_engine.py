@@ -15,17 +15,14 @@ from __future__ import annotations
 from math import prod
 from pathlib import Path
 
-import numpy as np
-
-from .. import _devices
+from .. import _devices, batching
 from .._results import dataset_arrays
-from .models import model_for
-from .results import SweepStore
-from .spec import SweepSpec
+from ._models import model_for
+from ._spec import SweepSpec
+from ._store import SweepStore
 
-# A block holds at least one row and about this many points: big enough to keep a device busy,
-# small enough that an interruption loses little.
-_BLOCK_POINTS = 256
+# A block holds at most this share of the grid (an interruption loses little) and at least one row.
+_BLOCK_SHARE = 0.1
 
 
 def run(
@@ -34,17 +31,19 @@ def run(
     *,
     memory_budget: float | None = None,
     progress: bool = True,
-    block_points: int = _BLOCK_POINTS,
+    block_points: int | None = None,
 ) -> Path:
     """Run (or resume) a sweep into the store at ``out``. Returns the store path.
 
     Args:
-        spec: the grid (see :mod:`jaxmotor.sweep.spec`).
+        spec: the grid (see :mod:`jaxmotor.sweep._spec`).
         out: folder of the zarr store; an existing store of the same sweep is resumed, a store of
             another sweep is refused with a ``ValueError``.
         memory_budget: bytes one batch may use (default: half the machine's memory).
         progress: show a progress bar.
         block_points: about how many points are computed (and stored) together; at least one row.
+            Default: as many as fit the memory budget (the model's estimate per point, so a big
+            device runs big blocks), at most a tenth of the grid (what an interruption can lose).
     """
     model = model_for(spec)
     model.validate()  # every error is raised here, before anything is written
@@ -56,6 +55,10 @@ def run(
     done = results.done_rows() if results.exists else set()
     todo = [r for r in range(n_rows) if r not in done]
     points = {k: v.reshape(n_rows, row_length) for k, v in spec.points().items()}
+    if block_points is None:
+        budget = memory_budget if memory_budget is not None else batching.default_memory_budget()
+        fits = int(budget // max(model.point_bytes(), 1))
+        block_points = max(1, min(fits, int(_BLOCK_SHARE * n_rows * row_length) or 1))
     rows_per_block = max(1, block_points // row_length)
 
     writer = _devices.is_writer()  # multi-host: every process computes, process 0 stores
