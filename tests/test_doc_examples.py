@@ -39,7 +39,6 @@ TIME_LIMIT = 600  # seconds per python block (a hung example fails instead of st
 
 # README.md blocks that run too long for the default suite (phrase in the block -> why).
 README_SLOW = {
-    "trajectories=1024)": "9 loads x 1024 trajectories x 1e5 steps plus a gradient: about a minute on 2 cores",
     # ~30 s on 2 shared cores, mostly compiling the vmapped delta_n; its jax.grad of the spin gap is the
     # quick start's block (docs/quickstart.md), which runs in the default suite
     "jax.vmap(lambda w: observables": "compiles the vmapped observables: about 30 s on 2 cores",

@@ -478,7 +478,8 @@ def meanfield(params: PumpParams, config: MeanFieldConfig = MeanFieldConfig(), s
     _check_omega(params.omega)
     batch = params.batch_shape
     shape = tuple(np.broadcast_shapes(batch, np.shape(config.S), np.shape(config.theta0)))
-    full = params.broadcast(config.L)
+    nb = len(batch)  # the parameters' own batch axes, then trailing axes (disorder: sites)
+    full = jax.tree.map(lambda a: np.broadcast_to(a, shape + np.shape(a)[nb:]), params.broadcast(config.L))
     S = np.broadcast_to(np.asarray(config.S, dtype=float), shape)
     theta0 = np.broadcast_to(np.asarray(config.theta0, dtype=float), shape)
     counts = _step_counts(params.omega, config, solver)
