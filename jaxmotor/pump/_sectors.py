@@ -415,7 +415,8 @@ def make_sectors(basis: PumpBasis) -> PumpSectors:
 
             with jax.ensure_compile_time_eval():  # concrete arrays, not tracers of the enclosing trace
                 basis = make_basis(basis.L, basis.N, f"{basis.two_S}/2", memory_budget=float("inf"))
-        _CACHE[key] = _build(basis)
+        with jax.ensure_compile_time_eval():  # cached: its arrays must never be tracers of a caller's trace
+            _CACHE[key] = _build(basis)
     return _CACHE[key]
 
 

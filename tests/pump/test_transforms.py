@@ -132,3 +132,15 @@ def test_meanfield_run_under_jit_vmap_and_grad():
     np.testing.assert_allclose(jax.jit(jax.grad(f))(X0), fd, rtol=1e-5, atol=1e-8)
     with pytest.raises(ValueError, match="^omega_ref="):
         jax.jit(lambda w: meanfield_run(PumpParams(omega=w), config).charge)(0.5)
+
+
+def test_sector_tables_first_built_inside_a_trace_stay_usable_outside():
+    from jaxmotor.pump import _sectors
+
+    basis = make_basis(4, 1, 1)  # a size no other test builds first
+    _sectors._CACHE.pop((basis.L, basis.N, basis.two_S), None)
+    inside = jax.jit(lambda w: eigenvalues(PumpParams(omega=w), basis, method="sectors"))(0.4)
+    outside = solve(PumpParams(omega=0.4), basis, method="sectors")  # reuses the cached tables
+    np.testing.assert_allclose(inside, np.sort(np.linalg.eigvalsh(np.asarray(hamiltonian(PumpParams(omega=0.4),
+                                                                                        basis)))), atol=1e-10)
+    assert np.isfinite(outside.E)
