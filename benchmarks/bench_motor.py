@@ -3,20 +3,24 @@
     python benchmarks/bench_motor.py [--shapes 1024x10000,4096x2500,16384x625,65536x200] [--repeats 3]
                                      [--scaling] [--cases a,b] [--dtype float64]
 
+    python benchmarks/bench_motor.py --cpu-devices 2   # jaxmotor on both cores of a 2-core CPU
+
 Cases (dt = 0.01, K = 0.5, V = 1, I = 1, T = 0.1):
   (a) infinite Luttinger liquid, white noise
   (b) leads (tau = 1), ``paper`` noise (FFT moving-average filter of the exact step covariance)
-Contenders, per shape (trajectories x steps): ``jaxmotor.motor.simulate`` with each PRNG
-implementation JAX offers (threefry2x32, rbg, unsafe_rbg); "just the normals": the time JAX needs to
-draw the run's unit normals alone (the same keys and per-block ``fold_in`` as the run, jitted, with
-the best implementation); a vectorized numpy implementation of the same scheme (a Python loop over
-steps, numpy arrays over trajectories, numpy's PCG64 normals, numpy FFT for the colored noise); and,
-for (a) at the first shape, diffrax (Euler, UnsafeBrownianPath, vmapped over trajectories). Every
-contender is compiled / warmed up first, then timed in turn (round robin) over ``repeats`` rounds
-(best), with ``block_until_ready``. Ratios: numpy / best JAX (want >= 1.5) and best JAX / normals
-(want <= 1.5); case (b) skips runs shorter than its filter's half width (their cost is the filter's
-history before t = 0). ``--scaling`` adds the time per trajectory x step over runs from 100 steps and from
-one trajectory up (the cost follows the work: no fixed block length).
+Contenders, per shape (trajectories x steps): ``jaxmotor.motor.simulate`` with its default unit
+normals (``LangevinSolver.normals="counter"``: SplitMix64 counters seeded from threefry keys) and with
+``normals="jax"`` (``jax.random.normal``) for each PRNG implementation JAX offers (threefry2x32, rbg,
+unsafe_rbg); "just the normals": the time JAX needs to draw each run's unit normals alone (the same
+keys, per-block ``fold_in`` and generator as the run, jitted); a vectorized numpy implementation of
+the same scheme (a Python loop over steps, numpy arrays over trajectories, numpy's PCG64 normals,
+numpy FFT for the colored noise); and, for (a) at the first shape, diffrax (Euler,
+UnsafeBrownianPath, vmapped over trajectories). Every contender is compiled / warmed up first, then
+timed in turn (round robin) over ``repeats`` rounds (best), with ``block_until_ready``. Ratios:
+numpy / the default run and numpy / best JAX (want >= 1.5), and each JAX run over the normals it
+draws (want <= 1.5); case (b) skips runs shorter than its filter's half width (their cost is the
+filter's history before t = 0). ``--scaling`` adds the time per trajectory x step over runs from
+100 steps and from one trajectory up (the cost follows the work: no fixed block length).
 Writes benchmarks/results/motor_throughput_<backend>.json with the machine, CPU count and versions.
 """
 
@@ -25,16 +29,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 
 import jax
+
+# --cpu-devices N splits the host CPU into N JAX devices (the batching driver then shards the
+# trajectories over them, one thread each); it must be set before JAX first touches a device
+if "--cpu-devices" in sys.argv:
+    jax.config.update("jax_num_cpu_devices", int(sys.argv[sys.argv.index("--cpu-devices") + 1]))
 import jax.numpy as jnp
 import numpy as np
 
 import jaxmotor  # noqa: F401  (float64)
 from jaxmotor.motor import LangevinSolver, MotorParams, noise_plan, simulate
 from jaxmotor.motor._langevin import phi_functions
-from jaxmotor.motor._noise import noise_filter
+from jaxmotor.motor._noise import noise_filter, unit_normals
 from jaxmotor.store import provenance
 
 from _results import results_path, write_record
@@ -60,7 +70,7 @@ def _best(fns, repeats):
     return [min(t) for t in times]
 
 
-def run_jax(params, trajectories, steps, impl, solver=None):
+def run_jax(params, trajectories, steps, impl, solver):
     key = jax.random.key(0, impl=impl)
 
     def fn():
@@ -70,19 +80,21 @@ def run_jax(params, trajectories, steps, impl, solver=None):
     return fn
 
 
-def run_normals(params, trajectories, steps, impl, dtype="float64"):
+def run_normals(params, trajectories, steps, impl, solver):
     """Only the run's unit normals: per trajectory its key, per noise block ``fold_in(key, b + 1)``
-    (and the colored noise's 2·half_width samples before t = 0), as ``simulate`` draws them."""
-    plan = noise_plan(params, DT, steps=steps)
+    (and the colored noise's 2·half_width samples before t = 0), as ``simulate`` draws them with
+    ``solver`` (its ``normals`` generator and dtype)."""
+    plan = noise_plan(params, DT, steps=steps, max_chunk=solver.noise_chunk)
     full, rest = divmod(steps, plan.chunk)
+    dtype, kind = solver.dtype, solver.normals
 
     @jax.jit
     def draw(keys):
         def one(key):
-            head = jax.random.normal(jax.random.fold_in(key, 0), (2 * plan.half_width,), dtype)
-            blocks = jax.vmap(lambda b: jax.random.normal(jax.random.fold_in(key, b + 1), (plan.chunk,), dtype))(
+            head = unit_normals(jax.random.fold_in(key, 0), 2 * plan.half_width, dtype, kind)
+            blocks = jax.vmap(lambda b: unit_normals(jax.random.fold_in(key, b + 1), plan.chunk, dtype, kind))(
                 jnp.arange(full))
-            last = jax.random.normal(jax.random.fold_in(key, full + 1), (rest,), dtype)
+            last = unit_normals(jax.random.fold_in(key, full + 1), rest, dtype, kind)
             return head.sum() + blocks.sum() + last.sum()
 
         return jax.vmap(one)(keys)
@@ -176,24 +188,42 @@ def _shapes(text):
 IMPLS = ("threefry2x32", "rbg", "unsafe_rbg")
 
 
+def _contenders(solver):
+    """The JAX runs: the default counter normals (threefry keys), and JAX's normals with each key
+    implementation, as (name, key implementation, solver)."""
+    jax_normals = LangevinSolver(**{**_settings(solver), "normals": "jax"})
+    return ([("counter", "threefry2x32", LangevinSolver(**{**_settings(solver), "normals": "counter"}))]
+            + [(f"jax_normals_{impl}", impl, jax_normals) for impl in IMPLS])
+
+
+def _settings(solver):
+    return {name: getattr(solver, name) for name in ("unroll", "segment", "noise_chunk", "trajectory_chunk",
+                                                     "dtype", "normals")}
+
+
 def shape_row(params, trajectories, steps, repeats, with_diffrax, solver):
-    jax_fns = {f"jax_{impl}": run_jax(params, trajectories, steps, impl, solver) for impl in IMPLS}
-    names = list(jax_fns)
-    times = dict(zip(names, _best(list(jax_fns.values()), repeats)))
-    best_impl = min(IMPLS, key=lambda impl: times[f"jax_{impl}"])
-    normals = {f"normals_{impl}": run_normals(params, trajectories, steps, impl, solver.dtype) for impl in IMPLS}
-    times.update(zip(normals, _best(list(normals.values()), repeats)))
-    [times["numpy"]] = _best([run_numpy(params, trajectories, steps)], max(1, repeats // 2))
+    contenders = _contenders(solver)
+    runs = [run_jax(params, trajectories, steps, impl, s) for _, impl, s in contenders]
+    draws = [run_normals(params, trajectories, steps, impl, s) for _, impl, s in contenders]
+    [times_numpy] = _best([run_numpy(params, trajectories, steps)], max(1, repeats // 2))
+    # every JAX run and its normals in one round robin (the machine's speed drifts)
+    timed = _best(runs + draws, repeats)
+    times = {f"jax_{name}": t for (name, _, _), t in zip(contenders, timed)}
+    times.update({f"normals_{name}": t for (name, _, _), t in zip(contenders, timed[len(runs):])})
+    times["numpy"] = times_numpy
     if with_diffrax:
         [times["diffrax_euler"]] = _best([run_diffrax(trajectories, steps)], repeats)
-    best = times[f"jax_{best_impl}"]
+    best_name = min((name for name, _, _ in contenders), key=lambda name: times[f"jax_{name}"])
+    best = times[f"jax_{best_name}"]
+    default = times[f"jax_{solver.normals if solver.normals == 'counter' else 'jax_normals_threefry2x32'}"]
     work = trajectories * steps
     row = {"trajectories": trajectories, "steps": steps, "seconds": times,
            "throughput_steps_per_s": {k: work / v for k, v in times.items()},
-           "best_jax": best_impl,
+           "best_jax": best_name,
+           "speedup_default_over_numpy": times["numpy"] / default,
            "speedup_best_jax_over_numpy": times["numpy"] / best,
-           "best_jax_over_its_normals": best / times[f"normals_{best_impl}"],
-           "best_jax_over_fastest_normals": best / min(times[f"normals_{i}"] for i in IMPLS),
+           "best_jax_over_its_normals": best / times[f"normals_{best_name}"],
+           "jax_over_its_normals": {name: times[f"jax_{name}"] / times[f"normals_{name}"] for name, _, _ in contenders},
            "noise_plan": noise_plan(params, DT, steps=steps)._asdict()}
     if with_diffrax:
         row["speedup_best_jax_over_diffrax"] = times["diffrax_euler"] / best
@@ -221,6 +251,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     parser.add_argument("--scaling", action="store_true", help="also the cost per trajectory x step (case a)")
+    parser.add_argument("--cpu-devices", type=int, default=None,
+                        help="split the CPU into this many JAX devices (read before JAX starts; e.g. 2 on 2 cores)")
     parser.add_argument("--out", default=None)
     parser.add_argument("--merge", action="store_true", help="keep the results of an existing file this run does "
                         "not measure (shapes, cases, scaling)")
@@ -228,9 +260,7 @@ def main():
     solver = LangevinSolver.default(dtype=args.dtype)
     wanted = [c.strip() for c in args.cases.split(",")]
     record = {"benchmark": "motor integrator throughput (trajectories x steps / s, noise included)",
-              "dt": DT, "dtype": args.dtype, "solver": {"unroll": solver.unroll, "segment": solver.segment,
-                                                        "noise_chunk": solver.noise_chunk,
-                                                        "trajectory_chunk": solver.trajectory_chunk},
+              "dt": DT, "dtype": args.dtype, "solver": _settings(solver), "jax_device_count": jax.device_count(),
               "cpu_count": os.cpu_count(), "numpy_version": np.__version__, **provenance(),
               "note": "shared machine (2 cores, other processes running): ratios are timed in turn, round robin",
               "results": {}}
@@ -264,7 +294,8 @@ def main():
             record["results"][name] = rows
             write_record(record, out)
     if args.scaling:
-        record["scaling_a_threefry"] = scaling(CASES["a_infinite_LL_white"], args.repeats, solver)
+        record["scaling_a"] = scaling(CASES["a_infinite_LL_white"], args.repeats, solver)
+        record.pop("scaling_a_threefry", None)
     write_record(record, out)
     print("wrote", out)
 

@@ -76,7 +76,8 @@ def _solver(base: LangevinSolver, **changes) -> LangevinSolver:
     """``base`` with some layout settings replaced (``segment``: steps per innermost checkpoint;
     ``unroll``: steps per scan iteration); the solver is a static argument, so each compiles anew."""
     return LangevinSolver(**{"unroll": base.unroll, "segment": base.segment, "noise_chunk": base.noise_chunk,
-                             "trajectory_chunk": base.trajectory_chunk, "dtype": base.dtype, **changes})
+                             "trajectory_chunk": base.trajectory_chunk, "dtype": base.dtype,
+                             "normals": base.normals, **changes})
 
 
 def _power_fn(case, harmonics, steps, trajectories, solver=None):

@@ -115,3 +115,75 @@ def test_noise_is_reproducible_from_one_key_and_independent_of_the_parameters_sc
 def test_tau_must_be_a_multiple_of_dt():
     with pytest.raises(ValueError, match="tau=0.25 is not allowed: must be a positive multiple"):
         noise_plan(MotorParams(tau=0.25), 0.1)
+
+
+# -- the unit normals behind every noise kind (unit_normals; LangevinSolver.normals) ---------------
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_counter_words_map_to_the_normal_quantiles_of_scipy(dtype):
+    """normals_from_words is the inverse normal CDF of u = (k + 1/2)·2⁻ᵇ with the top bit the sign,
+    checked against scipy's float64 ndtri at words spread over the whole range, tails included."""
+    from scipy.special import ndtri
+
+    bits, mantissa, width = (32, 31, jnp.uint32) if dtype == "float32" else (64, 52, jnp.uint64)
+    k = np.unique(np.concatenate([np.arange(50), np.geomspace(1, 2**mantissa - 1, 2000).astype(np.uint64),
+                                  2**mantissa - 1 - np.arange(50)])).astype(np.uint64)
+    shift = 0 if dtype == "float32" else 11
+    for sign in (0, 1):
+        words = (np.uint64(sign) << np.uint64(bits - 1)) | (k << np.uint64(shift))
+        got = np.asarray(noise.normals_from_words(jnp.asarray(words.astype(np.uint64 if bits == 64 else np.uint32),
+                                                                        width)))
+        u = (k.astype(np.float64) + 0.5) * 2.0 ** -(mantissa + 1)
+        want = -ndtri(u) * (-1 if sign else 1)
+        assert got.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(got, want, rtol=2e-6 if dtype == "float32" else 1e-13, atol=1e-6 if dtype ==
+                                   "float32" else 1e-15)
+    # the extreme words reach the tails the docstring states, and never ±inf
+    assert np.isfinite(got).all() and float(np.abs(got).max()) > (8.2 if dtype == "float64" else 6.3)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_counter_normals_have_normal_statistics_and_are_independent(dtype):
+    """2²⁰ counter normals from 64 keys: mean, variance, fourth moment and the two-sided tail mass
+    beyond 3σ at their sampling errors (4σ bounds), a KS test against the normal law, and no
+    correlation between neighbouring samples, between keys or between the halves of a 64-bit word."""
+    keys = jax.random.split(jax.random.key(7), 64)
+    x = np.asarray(jax.vmap(lambda k: noise.unit_normals(k, 2**14, dtype))(keys), dtype=np.float64)
+    n = x.size
+    assert abs(x.mean()) < 4 / np.sqrt(n)
+    assert abs(x.var() - 1) < 4 * np.sqrt(2 / n)
+    assert abs(np.mean(x**4) - 3) < 4 * np.sqrt(96 / n)
+    tail = 2 * stats.norm.sf(3)
+    assert abs(np.mean(np.abs(x) > 3) - tail) < 4 * np.sqrt(tail * (1 - tail) / n)
+    assert stats.kstest(x.ravel(), "norm").pvalue > 1e-3
+    for a, b in ((x[:, 1:], x[:, :-1]), (x[1:], x[:-1]), (x[:, 0::2], x[:, 1::2])):
+        assert abs(np.mean(a * b)) < 4 / np.sqrt(a.size)
+
+
+@pytest.mark.parametrize("normals", ["counter", "jax"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_shorter_draw_is_the_prefix_of_a_longer_one(normals, dtype):
+    key = jax.random.key(3)
+    long = noise.unit_normals(key, 101, dtype, normals)
+    assert long.dtype == jnp.dtype(dtype)
+    for n in (0, 1, 2, 7, 100):
+        np.testing.assert_array_equal(noise.unit_normals(key, n, dtype, normals), long[:n])
+    if normals == "jax":  # the option is JAX's own normals
+        np.testing.assert_array_equal(long, jax.random.normal(key, (101,), dtype))
+
+
+def test_counter_normals_under_jit_and_vmap_equal_the_eager_draw():
+    keys = jax.random.split(jax.random.key(5), 4)
+    eager = np.stack([noise.unit_normals(k, 333) for k in keys])
+    np.testing.assert_allclose(jax.jit(jax.vmap(lambda k: noise.unit_normals(k, 333)))(keys), eager,
+                               rtol=1e-14, atol=1e-15)
+
+
+def test_an_unknown_normal_generator_is_refused():
+    from jaxmotor.motor import LangevinSolver
+
+    with pytest.raises(ValueError, match="^normals='box-muller' is not allowed"):
+        LangevinSolver(normals="box-muller")
+    with pytest.raises(ValueError, match="^normals='x'"):
+        noise.unit_normals(jax.random.key(0), 3, normals="x")
