@@ -158,3 +158,32 @@ def test_lower_transition_is_the_start_of_the_last_encircling_run():
 def test_zero_omega_is_rejected():
     with pytest.raises(ValueError, match="^omega="):
         meanfield(PumpParams(omega=np.array([0.2, 0.0])), MeanFieldConfig(periods=1))
+
+
+_MANY_POINTS = """
+import numpy as np
+import jaxmotor
+from jaxmotor.pump import MeanFieldConfig, PumpParams, meanfield
+x = np.linspace(1.6, 2.2, 48)
+out = meanfield(PumpParams(omega=x / 10.0, eta=0.95), MeanFieldConfig(S=10.0, periods=4, n_saved=4))
+assert np.asarray(out.encircles).shape == (48,)
+print("done")
+"""
+
+
+def test_batched_run_of_many_points_completes():
+    """Regression: a batch of some tens of points (the notebook's ω grid) used to wedge XLA CPU's
+    thread pool for good (all threads idle, the result never ready; most runs at 40 points): jaxlib's
+    batched LAPACK kernels split a batch into tasks on the pool and wait for them, and two independent
+    batched eigh calls in one program (h₀ and h_x) could each hold a pool thread waiting for tasks
+    queued behind the other. The run now does one batched eigh. Run in a fresh process under a time
+    limit, so that a regression fails instead of hanging."""
+    import subprocess
+    import sys
+
+    for _ in range(2):
+        try:
+            run = subprocess.run([sys.executable, "-c", _MANY_POINTS], capture_output=True, text=True, timeout=240)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the batched mean-field run did not finish in 240 s (wedged)")
+        assert run.returncode == 0 and "done" in run.stdout, run.stderr[-2000:]
