@@ -10,10 +10,13 @@ Parts (each writes its rows as soon as it finishes, so a cut run keeps what it m
             from 10^3 to 10^6 trajectories (to 10^5 with --quick), with the time to the first result.
   fig4      the Fig. 4 grid (S = 1..20 x 50 omega at L = 8) as a whole command (``jaxmotor pump
             phase``, a fresh process: import, compile, run, store, plot), with a cold and a warm
-            compilation cache, and its number of XLA compilations.
+            compilation cache, and its number of XLA compilations; the default ``jaxmotor pump sweep``
+            as a whole command (cold, then warm in turn with its baseline: 50 dense scipy ``eigh`` of
+            its D = 1470 H, one per omega) and the ratio.
   disorder  the full-space path with disorder (every point its own dense eigh) against a scipy loop
             of dense ``eigh`` plus the same observables (benchmarks/bench_pump_ed.py's numpy
-            pipeline), at L = 8 and L = 10 (S = 10); the jaxmotor time split into eigh and the rest.
+            pipeline) on the same points and matrices, at L = 8 (24 points) and L = 10 (2 points),
+            S = 10: first calls and warm calls in turn, each side split into eigh and the rest.
 The GPU part of issue 17 is this script without --quick (under 8 minutes on an H200):
     python benchmarks/bench_scale.py --parts motor,fig4,pump,disorder
 Writes benchmarks/results/scale_<backend>.json with the device, machine and versions.
@@ -114,52 +117,127 @@ def _command(args: list[str], cache: Path) -> tuple[float, int]:
     return elapsed, compiles
 
 
+def _fifty_dense_eigh() -> tuple[float, float]:
+    """The baseline of the default ``jaxmotor pump sweep``: one dense ``scipy.linalg.eigh`` (its
+    default driver) of the full H (L = 8, N = 4, S = 10, D = 1470) at each of the command's 50 ω,
+    summed; and the fastest single one."""
+    import scipy.linalg
+
+    from jaxmotor.pump import PumpParams, hamiltonian, make_basis
+
+    basis = make_basis(8, 4, 10)
+    total, fastest = 0.0, np.inf
+    for omega in 0.05 + 0.05 * np.arange(50):
+        H = np.asarray(hamiltonian(PumpParams(omega=omega, eta=0.95), basis))
+        t0 = time.perf_counter()
+        scipy.linalg.eigh(H)
+        elapsed = time.perf_counter() - t0
+        total, fastest = total + elapsed, min(fastest, elapsed)
+    return total, fastest
+
+
 def part_fig4(quick: bool) -> dict:
+    """Whole commands in fresh processes. The default ``jaxmotor pump sweep`` (with its figure, and
+    with --no-plot) is run cold, then ``repeats`` times warm (persistent compilation cache), in turn
+    with the 50 dense eigh of its baseline; ratios use the best warm run."""
+    repeats = 2 if quick else 3
     with tempfile.TemporaryDirectory() as tmp:
         cache, out = Path(tmp) / "xla", Path(tmp) / "out"
         spins = "1:10" if quick else "1:20"
         args = ["pump", "phase", "--S", spins, "--out", str(out), "--quiet"]
         cold, cold_compiles = _command(args, cache)
         warm, warm_compiles = _command(args, cache)
-        sweep_cold, _ = _command(["pump", "sweep", "--out", str(out), "--quiet"], Path(tmp) / "xla2")
-        sweep_warm, sweep_compiles = _command(["pump", "sweep", "--out", str(out), "--quiet"], Path(tmp) / "xla2")
+        sweep = ["pump", "sweep", "--out", str(out), "--quiet"]
+        sweep_cold, _ = _command(sweep, Path(tmp) / "xla2")
+        _command(sweep + ["--no-plot"], Path(tmp) / "xla2")  # both variants' kernels in the cache
+        warm_runs, no_plot_runs, baselines, fastest = [], [], [], np.inf
+        for _ in range(repeats):
+            seconds, sweep_compiles = _command(sweep, Path(tmp) / "xla2")
+            warm_runs.append(seconds)
+            no_plot_runs.append(_command(sweep + ["--no-plot"], Path(tmp) / "xla2")[0])
+            total, one = _fifty_dense_eigh()
+            baselines.append(total)
+            fastest = min(fastest, one)
+    sweep_warm, no_plot, baseline = min(warm_runs), min(no_plot_runs), min(baselines)
     print(f"fig4 (S {spins}): cold {cold:.1f} s ({cold_compiles} compilations), warm cache {warm:.1f} s "
-          f"({warm_compiles}); default pump sweep: cold {sweep_cold:.1f} s, warm {sweep_warm:.1f} s", flush=True)
+          f"({warm_compiles}); default pump sweep: cold {sweep_cold:.1f} s, warm {sweep_warm:.2f} s "
+          f"({no_plot:.2f} s --no-plot); 50 dense eigh {baseline:.1f} s -> {baseline / sweep_warm:.1f}x "
+          f"({baseline / no_plot:.1f}x --no-plot), load {os.getloadavg()[0]:.1f}", flush=True)
     return {"spins": spins, "omega_points": 50, "cold_s": cold, "cold_compilations": cold_compiles, "warm_s": warm,
             "warm_compilations": warm_compiles, "pump_sweep_cold_s": sweep_cold, "pump_sweep_warm_s": sweep_warm,
-            "pump_sweep_warm_compilations": sweep_compiles}
+            "pump_sweep_warm_runs_s": warm_runs, "pump_sweep_warm_no_plot_s": no_plot,
+            "pump_sweep_warm_no_plot_runs_s": no_plot_runs, "pump_sweep_warm_compilations": sweep_compiles,
+            "fifty_dense_eigh_s": baseline, "fifty_dense_eigh_runs_s": baselines, "one_dense_eigh_fastest_s": fastest,
+            "dense_eigh": "scipy.linalg.eigh (default driver evr), full H of L=8, N=4, S=10 (D=1470), 50 omega",
+            "pump_sweep_speedup_vs_50_eigh": baseline / sweep_warm,
+            "pump_sweep_no_plot_speedup_vs_50_eigh": baseline / no_plot, "load_avg_1min": os.getloadavg()[0]}
 
 
 def part_disorder(quick: bool) -> dict:
+    """jaxmotor's full-space path against a scipy loop over the same points and the same matrices,
+    timed in turn (round robin, best of ``rounds``): first calls (jaxmotor: trace + compile + run) and
+    warm calls; jaxmotor's time split into its batched eigh (same solver, same matrices) and the rest
+    (H, observables, chunking), scipy's into ``scipy.linalg.eigh`` (its default driver, heevr) and the
+    numpy observables. The scipy loop gets its matrices prebuilt (H construction is not timed there,
+    it is in jaxmotor's time)."""
     import scipy.linalg
     from bench_pump_ed import numpy_observables
 
     from jaxmotor.pump import EighSolver, PumpParams, hamiltonian, make_basis, solve
 
     rows = []
-    for L, points in ((8, 8 if quick else 24), (10, 2 if quick else 4)):
+    for L, points, rounds in ((8, 8 if quick else 24, 2 if quick else 3), (10, 2, 1)):
         basis = make_basis(L, L // 2, 10)
-        rng = np.random.default_rng(0)
-        eps = 0.5 * rng.uniform(size=(points, L))
+        eps = 0.5 * np.random.default_rng(0).uniform(size=(points, L))
         params = PumpParams(omega=0.25, disorder=eps)
-        first, run = _timed(lambda p=params: solve(p, basis, method="full").delta_n, repeats=1)
-        # where the time goes: the bare batched eigh of the same matrices, jitted
+        solver = EighSolver.default()
         H = jax.jit(jax.vmap(lambda e: hamiltonian(PumpParams(omega=0.25, disorder=e), basis)))(jnp.asarray(eps))
-        eigh = jax.jit(jax.vmap(lambda h: EighSolver.default().eigh(h)))
-        _, eigh_time = _timed(lambda: eigh(H), repeats=1)
+        H = jax.block_until_ready(H)
+        matrices = [np.asarray(h) for h in H]
+        eigh = jax.jit(jax.vmap(solver.eigh))
+
+        def jaxmotor_run(p=params, b=basis):
+            return solve(p, b, method="full").delta_n
+
+        def scipy_loop(ms=matrices, b=basis):
+            return np.array([numpy_observables(m, b, 0.25)["delta_n"] for m in ms])
+
+        def scipy_eigh(ms=matrices):
+            for m in ms:
+                scipy.linalg.eigh(m)
+
+        t = {}
+        t["jaxmotor_first_s"], _ = _timed(jaxmotor_run, repeats=0)
+        t["jaxmotor_eigh_first_s"], _ = _timed(lambda h=H: eigh(h), repeats=0)
         t0 = time.perf_counter()
-        for e in eps:
-            Hn = np.asarray(hamiltonian(PumpParams(omega=0.25, disorder=e), basis))
-            numpy_observables(Hn, basis, 0.25)
-        scipy_loop = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        scipy.linalg.eigh(np.asarray(H[0]))
-        scipy_eigh_one = time.perf_counter() - t0
-        rows.append({"L": L, "S": 10, "dim": basis.dim, "points": points, "jaxmotor_first_s": first,
-                     "jaxmotor_run_s": run, "jaxmotor_eigh_only_s": eigh_time, "scipy_loop_s": scipy_loop,
-                     "scipy_eigh_one_s": scipy_eigh_one, "speedup_vs_scipy_loop": scipy_loop / run})
-        print(f"disorder L={L} (D={basis.dim}, {points} points): jaxmotor {run:.2f} s (eigh alone {eigh_time:.2f} s), "
-              f"scipy loop {scipy_loop:.2f} s -> {scipy_loop / run:.2f}x", flush=True)
+        reference = scipy_loop()
+        t["scipy_first_s"] = time.perf_counter() - t0
+        for name in ("jaxmotor_run_s", "jaxmotor_eigh_only_s", "scipy_loop_s", "scipy_eigh_only_s"):
+            t[name] = np.inf
+        for _ in range(rounds):
+            for name, fn in (("jaxmotor_run_s", jaxmotor_run), ("scipy_loop_s", scipy_loop),
+                             ("jaxmotor_eigh_only_s", lambda h=H: eigh(h)), ("scipy_eigh_only_s", scipy_eigh)):
+                t0 = time.perf_counter()
+                _block(fn())
+                t[name] = min(t[name], time.perf_counter() - t0)
+        delta_n = np.asarray(jaxmotor_run())
+        np.testing.assert_allclose(delta_n, reference, atol=1e-6)  # the contenders agree
+        row = {"L": L, "S": 10, "dim": basis.dim, "points": points, "rounds": rounds,
+               "eigh_solver": f"{solver.algorithm}, tridiagonal_from={solver.tridiagonal_from}",
+               "scipy_eigh_driver": "evr (scipy.linalg.eigh default)", **t,
+               "jaxmotor_rest_s": t["jaxmotor_run_s"] - t["jaxmotor_eigh_only_s"],
+               "scipy_observables_s": t["scipy_loop_s"] - t["scipy_eigh_only_s"],
+               "speedup_first_call": t["scipy_first_s"] / t["jaxmotor_first_s"],
+               "speedup_warm": t["scipy_loop_s"] / t["jaxmotor_run_s"],
+               "speedup_eigh_alone": t["scipy_eigh_only_s"] / t["jaxmotor_eigh_only_s"],
+               "load_avg_1min": os.getloadavg()[0]}
+        rows.append(row)
+        print(f"disorder L={L} (D={basis.dim}, {points} points): jaxmotor first {t['jaxmotor_first_s']:.2f} s, warm "
+              f"{t['jaxmotor_run_s']:.2f} s (eigh {t['jaxmotor_eigh_only_s']:.2f} s, "
+              f"rest {row['jaxmotor_rest_s']:.2f} s); "
+              f"scipy first {t['scipy_first_s']:.2f} s, best {t['scipy_loop_s']:.2f} s (eigh "
+              f"{t['scipy_eigh_only_s']:.2f} s) -> {row['speedup_first_call']:.2f}x first call, "
+              f"{row['speedup_warm']:.2f}x warm (load {row['load_avg_1min']:.1f})", flush=True)
     return {"rows": rows}
 
 

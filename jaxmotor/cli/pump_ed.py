@@ -95,7 +95,6 @@ def _point(args) -> int:
 
 def _sweep(args) -> int:
     from .. import store
-    from ..plots import pump as pump_plots
     from ..pump import solve
 
     omega = float_grid(args.omega_min, args.omega_max, args.omega_step, "omega")
@@ -110,6 +109,8 @@ def _sweep(args) -> int:
     data_path = store.write(ds, out / "pump_sweep.zarr")
     files = {"data": str(data_path)}
     if not args.no_plot:
+        from ..plots import pump as pump_plots  # matplotlib only when there is a figure to draw
+
         title = f"L={basis.L}, N={basis.N}, S={basis.S:g}, eta={args.eta:g}"
         files["plot"] = str(pump_plots.transport_and_spin_gap(
             omega, obs.delta_n, obs.spin_gap, title=title, path=out / "pump_sweep.png"))

@@ -22,7 +22,8 @@ def transport_and_spin_gap(omega, delta_n, spin_gap, *, title: str = "", path: s
     twin.axhline(0.0, color="tab:red", lw=0.6, ls=":")
     twin.set_ylabel(r"spin gap $\Delta E_{\rm spin}/J$", color="tab:red")
     ax.set_title(title)
-    fig.tight_layout()
+    # fixed margins for the twin axes (tight_layout would lay the text out once more before saving)
+    fig.subplots_adjust(left=0.1, right=0.88, bottom=0.12, top=0.92)
     return finish(fig, path)
 
 

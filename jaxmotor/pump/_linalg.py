@@ -4,7 +4,15 @@
 input left as it is (our blocks are exactly Hermitian by construction). ``algorithm`` picks the
 solver where the backend has several:
 
-* ``"lapack"`` — the CPU's LAPACK ``heevd`` (the only choice on a CPU);
+* ``"lapack"`` — the CPU's LAPACK (the only choice on a CPU): ``heevd`` for a small matrix, and from
+  ``tridiagonal_from`` (D ≥ 512 by default) ``heevd``'s own three steps as three calls: ``hetrd``
+  reduces H to a real tridiagonal T (Householder reflectors Q), ``syevd`` diagonalizes T, and
+  ``unmqr`` forms the eigenvectors Q·Z. The eigenvalues are those of ``heevd`` bit for bit (the same T
+  through the same ``stedc``) and the eigenvectors agree to round-off; the three calls are faster
+  at large D (``benchmarks/bench_scale.py``, part ``disorder``) because ``heevd``
+  hands its back-transformation (``unmtr``) only the workspace left over, about D, so that step runs
+  unblocked (level-2 BLAS; LAPACK's ``zheevd.f``, ``LLWRK2``), where ``unmqr`` gets a full
+  workspace and runs blocked. Below ~512 the extra kernels cost what the blocking saves;
 * ``"qr"`` — cuSOLVER ``syevd`` (divide and conquer after a QR-type tridiagonalization) on a GPU;
 * ``"jacobi"`` — cuSOLVER ``syevj`` (Jacobi sweeps; batched kernels for small matrices) on a GPU;
 * ``"auto"`` — whatever JAX chooses (the default on other backends, e.g. TPU).
@@ -23,7 +31,14 @@ Several CPU devices: JAX's batched LAPACK kernels split the batch into tasks on 
 thread pool and block a pool thread until they finish. With several CPU devices running at once
 (e.g. ``--xla_force_host_platform_device_count``) every pool thread can end up blocked that way and
 the run stalls for ever, so there the batch goes one matrix per LAPACK call (``lax.map`` as the
-batching rule); the devices still run in parallel.
+batching rule); the devices still run in parallel. The same stall happens on one device when one
+program holds two independent batched LAPACK calls (XLA may run them at once, each holding a pool
+thread while it waits for its own tasks): callers batch such calls into one (the mean-field run;
+``tests/pump/test_meanfield.py::test_batched_run_of_many_points_completes``). The matrices that
+take the tridiagonal route (``tridiagonal_from``) go one per call on one device too: a batched call runs its matrices
+concurrently on XLA's pool while each asks OpenBLAS for every core, and on a 2-core CPU the threads
+oversubscribe (several times slower at L = 10, D = 5292); one at a time, each call has the BLAS
+threads to itself.
 """
 
 from __future__ import annotations
@@ -41,6 +56,11 @@ ALGORITHMS = ("lapack", "qr", "jacobi", "auto")
 _IMPLEMENTATION = {"lapack": None, "auto": None, "qr": EighImplementation.QR, "jacobi": EighImplementation.JACOBI}
 # Measured best per backend (benchmarks/results/pump_large_*.json); read by EighSolver.default() only.
 _MEASURED_BEST = {"cpu": "lapack", "gpu": "qr"}
+# From this matrix size "lapack" goes through the tridiagonal form (module docstring): below it, on the
+# 2-core CPU, heevd and the three calls take about the same time and one batched heevd of many small
+# blocks is the cheaper kernel (the pump's L = 8 sector blocks stay with heevd); above it the three calls
+# win more the larger D (benchmarks/bench_scale.py, part disorder).
+TRIDIAGONAL_FROM = 512
 
 
 def default_algorithm() -> str:
@@ -76,16 +96,23 @@ class EighSolver(eqx.Module):
             None.
         degeneracy_tol: eigenvalue pairs closer than this get no mutual term in the derivative of
             :func:`safe_eigh` (units of energy).
+        tridiagonal_from: with ``"lapack"``, matrices of at least this size go through the
+            tridiagonal form in three LAPACK calls instead of one ``heevd`` (module docstring); None:
+            always ``heevd``. Ignored by the GPU solvers.
     """
 
     algorithm: str = eqx.field(static=True, default="lapack")
     fallback: str | None = eqx.field(static=True, default=None)
     degeneracy_tol: float = eqx.field(static=True, default=1e-9)
+    tridiagonal_from: int | None = eqx.field(static=True, default=TRIDIAGONAL_FROM)
 
     def __check_init__(self):
         check_algorithm(self.algorithm)
         if self.fallback is not None:
             check_algorithm(self.fallback)
+        if self.tridiagonal_from is not None and not (isinstance(self.tridiagonal_from, int)
+                                                      and self.tridiagonal_from >= 1):
+            fail("tridiagonal_from", self.tridiagonal_from, "expected a matrix size >= 1, or None")
 
     @classmethod
     def default(cls) -> EighSolver:
@@ -97,30 +124,58 @@ class EighSolver(eqx.Module):
     def eigh(self, matrix):
         """Eigenvalues (ascending) and eigenvectors of a Hermitian matrix, with the degeneracy-safe
         derivative of :func:`safe_eigh`."""
-        return safe_eigh(matrix, self.algorithm, self.degeneracy_tol)
+        return safe_eigh(matrix, self.algorithm, self.degeneracy_tol, self.tridiagonal_from)
 
     def eigvalsh(self, matrix):
         """Ascending eigenvalues."""
-        return eigvalsh(matrix, self.algorithm)
+        return eigvalsh(matrix, self.algorithm, self.tridiagonal_from)
 
     def with_fallback(self) -> EighSolver | None:
         """The solver of a failed chunk's second try (None when there is no fallback)."""
         if self.fallback is None:
             return None
-        return EighSolver(self.fallback, None, self.degeneracy_tol)
+        return EighSolver(self.fallback, None, self.degeneracy_tol, self.tridiagonal_from)
 
 
-def _decompose(matrix, algorithm: str):
+def _decompose(matrix, algorithm: str, values_only: bool = False, tridiagonal_from: int | None = None):
+    """(eigenvalues, eigenvectors) of a Hermitian matrix or batch from its lower triangle; the
+    eigenvectors are None when ``values_only``."""
+    if algorithm == "lapack" and tridiagonal_from is not None and matrix.shape[-1] >= tridiagonal_from:
+        return _through_tridiagonal(matrix, values_only)
     vecs, vals = jax.lax.linalg.eigh(matrix, symmetrize_input=False, implementation=_IMPLEMENTATION[algorithm])
-    return vals, vecs
+    return vals, None if values_only else vecs
+
+
+def _through_tridiagonal(matrix, values_only: bool):
+    """``heevd`` in its three steps, with a blocked back-transformation (module docstring).
+
+    ``hetrd`` (lower): H = Q T Q^H, T real symmetric tridiagonal, Q = H_1 ⋯ H_{D-1} with the
+    reflector H_i acting on rows i+1..D-1 (stored below the subdiagonal of ``reflectors``). ``syevd``
+    diagonalizes T as a dense real matrix: its own reduction finds T already tridiagonal (every
+    reflector is the identity), so T's diagonals reach ``stedc`` unchanged, as in ``heevd``. Q acts on
+    rows 1..D-1 only, as the QR reflectors of the trailing (D-1)×(D-1) block: ``unmqr`` there is
+    LAPACK's ``unmtr``.
+    """
+    reflectors, diagonal, off_diagonal, taus = jax.lax.linalg.tridiagonal(matrix, lower=True)
+
+    @partial(jnp.vectorize, signature="(n),(m)->(n,n)")
+    def dense(d, e):
+        return jnp.diag(d) + jnp.diag(e, 1) + jnp.diag(e, -1)
+
+    z, vals = jax.lax.linalg.eigh(dense(jnp.real(diagonal), jnp.real(off_diagonal)), symmetrize_input=False)
+    if values_only:
+        return vals, None
+    z = z.astype(matrix.dtype)
+    rotated = jax.lax.linalg.ormqr(reflectors[..., 1:, :-1], taus, z[..., 1:, :])
+    return vals, jnp.concatenate([z[..., :1, :], rotated], axis=-2)
 
 
 @cache
-def _one_matrix_per_call(algorithm: str, values_only: bool):
+def _one_matrix_per_call(algorithm: str, values_only: bool, tridiagonal_from: int | None = None):
     """The decomposition with ``lax.map`` as its batching rule (one LAPACK call per matrix)."""
 
     def decompose(matrix):
-        vals, vecs = _decompose(matrix, algorithm)
+        vals, vecs = _decompose(matrix, algorithm, values_only, tridiagonal_from)
         return vals if values_only else (vals, vecs)
 
     serial = jax.custom_batching.custom_vmap(decompose)
@@ -136,13 +191,18 @@ def _one_matrix_per_call(algorithm: str, values_only: bool):
     return serial
 
 
-def _serial() -> bool:
-    """Several CPU devices share one LAPACK thread pool: go one matrix per call (module docstring)."""
-    return jax.default_backend() == "cpu" and jax.local_device_count() > 1
+def _serial(matrix, algorithm: str, tridiagonal_from: int | None) -> bool:
+    """One matrix per LAPACK call (module docstring): with several CPU devices, and on a CPU for the
+    matrices that take the tridiagonal route."""
+    if jax.default_backend() != "cpu":
+        return False
+    large = algorithm == "lapack" and tridiagonal_from is not None and matrix.shape[-1] >= tridiagonal_from
+    return large or jax.local_device_count() > 1
 
 
-@partial(jax.custom_jvp, nondiff_argnums=(1, 2))
-def safe_eigh(matrix, algorithm: str = "lapack", degeneracy_tol: float = 1e-9):
+@partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))
+def safe_eigh(matrix, algorithm: str = "lapack", degeneracy_tol: float = 1e-9,
+              tridiagonal_from: int | None = None):
     """:func:`eigh` whose derivative stays finite at degeneracies.
 
     ``jnp.linalg.eigh``'s derivative has 1/(E_i - E_j) for every pair of eigenvalues, so one
@@ -156,13 +216,13 @@ def safe_eigh(matrix, algorithm: str = "lapack", degeneracy_tol: float = 1e-9):
     keep the states a result depends on non-degenerate when its derivative matters (the pump's
     ``E_prime_margin`` says how close the selected state's competitor is).
     """
-    return eigh(matrix, algorithm)
+    return eigh(matrix, algorithm, tridiagonal_from)
 
 
 @safe_eigh.defjvp
-def _safe_eigh_jvp(algorithm, degeneracy_tol, primals, tangents):
+def _safe_eigh_jvp(algorithm, degeneracy_tol, tridiagonal_from, primals, tangents):
     (matrix,), (dmatrix,) = primals, tangents
-    evals, evecs = safe_eigh(matrix, algorithm, degeneracy_tol)
+    evals, evecs = safe_eigh(matrix, algorithm, degeneracy_tol, tridiagonal_from)
     coupling = jnp.conj(evecs).T @ dmatrix @ evecs  # ⟨m|dH|n⟩
     gaps = evals[None, :] - evals[:, None]  # E_n - E_m at [m, n]
     keep = jnp.abs(gaps) > degeneracy_tol
@@ -171,17 +231,17 @@ def _safe_eigh_jvp(algorithm, degeneracy_tol, primals, tangents):
     return (evals, evecs), (d_evals, d_vecs.astype(evecs.dtype))
 
 
-def eigh(matrix, algorithm: str | None = None):
+def eigh(matrix, algorithm: str | None = None, tridiagonal_from: int | None = None):
     """Eigenvalues (ascending) and eigenvectors (columns) of a Hermitian matrix (or a batch)."""
     algorithm = algorithm or default_algorithm()
-    if _serial():
-        return _one_matrix_per_call(algorithm, False)(matrix)
-    return _decompose(matrix, algorithm)
+    if _serial(matrix, algorithm, tridiagonal_from):
+        return _one_matrix_per_call(algorithm, False, tridiagonal_from)(matrix)
+    return _decompose(matrix, algorithm, False, tridiagonal_from)
 
 
-def eigvalsh(matrix, algorithm: str | None = None):
+def eigvalsh(matrix, algorithm: str | None = None, tridiagonal_from: int | None = None):
     """Ascending eigenvalues of a Hermitian matrix (same solver and batching policy as :func:`eigh`)."""
     algorithm = algorithm or default_algorithm()
-    if _serial():
-        return _one_matrix_per_call(algorithm, True)(matrix)
-    return _decompose(matrix, algorithm)[0]
+    if _serial(matrix, algorithm, tridiagonal_from):
+        return _one_matrix_per_call(algorithm, True, tridiagonal_from)(matrix)
+    return _decompose(matrix, algorithm, True, tridiagonal_from)[0]

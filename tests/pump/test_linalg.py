@@ -58,3 +58,40 @@ def test_default_solver_is_the_measured_best_with_the_other_gpu_solver_as_fallba
     assert solver.fallback == linalg.fallback_algorithm(solver.algorithm)
     with pytest.raises(ValueError, match="eigh algorithm"):
         EighSolver("magma")
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="LAPACK's tridiagonal route is the CPU's")
+def test_tridiagonal_route_has_heevds_eigenvalues_and_its_eigenvectors_to_round_off():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(3, 40, 40)) + 1j * rng.normal(size=(3, 40, 40))
+    h = jnp.asarray(a + np.conj(np.swapaxes(a, -1, -2)))
+    ref_vals, ref_vecs = jax.vmap(lambda m: linalg.eigh(m, "lapack"))(h)
+    vals, vecs = jax.jit(jax.vmap(lambda m: linalg.eigh(m, "lapack", tridiagonal_from=1)))(h)
+    np.testing.assert_array_equal(vals, ref_vals)  # the same T through the same stedc
+    np.testing.assert_allclose(h @ vecs, vecs * vals[..., None, :], atol=1e-12)
+    np.testing.assert_allclose(np.abs(np.einsum("bji,bji->bi", np.conj(ref_vecs), vecs)), 1.0, atol=1e-12)
+    np.testing.assert_array_equal(linalg.eigvalsh(h, "lapack", tridiagonal_from=1), ref_vals)
+    serial_vals, serial_vecs = jax.vmap(linalg._one_matrix_per_call("lapack", False, 1))(h)
+    np.testing.assert_array_equal(serial_vals, ref_vals)
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="LAPACK's tridiagonal route is the CPU's")
+def test_full_observables_and_their_derivative_do_not_depend_on_the_route():
+    basis = make_basis(4, 2, 2)
+    params = PumpParams(omega=np.array([0.3, 0.7]), disorder=np.array([[0.1, -0.2, 0.05, 0.3]] * 2))
+    one_call = solve(params, basis, method="full", solver=EighSolver("lapack", tridiagonal_from=None))
+    three_calls = solve(params, basis, method="full", solver=EighSolver("lapack", tridiagonal_from=1))
+    for name in ("E", "E_prime", "omega_tilde", "delta_n", "spin_gap", "ph_gap_min", "Sx", "Sz2"):
+        np.testing.assert_allclose(getattr(three_calls, name), getattr(one_call, name), rtol=1e-10, atol=1e-12)
+    from jaxmotor.pump import observables
+
+    def gap(eta, route):
+        p = PumpParams(omega=0.3, eta=eta, disorder=jnp.array([0.1, -0.2, 0.05, 0.3]))
+        return observables(p, basis, method="full", solver=EighSolver("lapack", tridiagonal_from=route)).spin_gap
+
+    np.testing.assert_allclose(jax.grad(gap)(0.9, 1), jax.grad(gap)(0.9, None), rtol=1e-9)
+
+
+def test_tridiagonal_from_is_checked():
+    with pytest.raises(ValueError, match="tridiagonal_from"):
+        EighSolver("lapack" if jax.default_backend() == "cpu" else "auto", tridiagonal_from=0)
