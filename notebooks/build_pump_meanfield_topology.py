@@ -38,6 +38,7 @@ from jaxmotor.pump import (MeanFieldConfig, PumpParams, band_energy, chern_numbe
                            pumped_charge_adiabatic)
 from jaxmotor.pump._topology import band_gap_min_closed_form, lattice_momenta
 
+%matplotlib inline
 REDUCED = bool(os.environ.get("JAXMOTOR_REDUCED"))
 L, ETA = 8, 0.95
 PERIODS = 3 if REDUCED else 10

@@ -19,9 +19,6 @@ FOLDER = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(FOLDER.glob("*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
 
-# Committed without outputs when issue 20 was written; execute and commit them, then empty this set:
-#   jupyter nbconvert --to notebook --execute --inplace notebooks/<name>.ipynb
-NOT_YET_EXECUTED = {"pump_figures", "pump_meanfield_topology"}
 
 
 def build_cells(path: Path) -> list:
@@ -52,10 +49,7 @@ def test_notebook_is_what_its_build_script_writes(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_notebook_is_committed_executed_with_its_figures(path, request):
-    if path.stem in NOT_YET_EXECUTED:
-        request.applymarker(pytest.mark.xfail(reason="committed without outputs; execute it and commit",
-                                              strict=False))
+def test_notebook_is_committed_executed_with_its_figures(path):
     code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
     assert code and all(c.get("execution_count") for c in code), "not every code cell was executed"
     outputs = [o for c in code for o in c.get("outputs", [])]
