@@ -137,10 +137,15 @@ class EighSolver(eqx.Module):
         return EighSolver(self.fallback, None, self.degeneracy_tol, self.tridiagonal_from)
 
 
+def _tridiagonal_route(matrix, algorithm: str, tridiagonal_from: int | None) -> bool:
+    """Whether ``matrix`` goes through the tridiagonal form (``EighSolver.tridiagonal_from``)."""
+    return algorithm == "lapack" and tridiagonal_from is not None and matrix.shape[-1] >= tridiagonal_from
+
+
 def _decompose(matrix, algorithm: str, values_only: bool = False, tridiagonal_from: int | None = None):
     """(eigenvalues, eigenvectors) of a Hermitian matrix or batch from its lower triangle; the
     eigenvectors are None when ``values_only``."""
-    if algorithm == "lapack" and tridiagonal_from is not None and matrix.shape[-1] >= tridiagonal_from:
+    if _tridiagonal_route(matrix, algorithm, tridiagonal_from):
         return _through_tridiagonal(matrix, values_only)
     vecs, vals = jax.lax.linalg.eigh(matrix, symmetrize_input=False, implementation=_IMPLEMENTATION[algorithm])
     return vals, None if values_only else vecs
@@ -196,8 +201,7 @@ def _serial(matrix, algorithm: str, tridiagonal_from: int | None) -> bool:
     matrices that take the tridiagonal route."""
     if jax.default_backend() != "cpu":
         return False
-    large = algorithm == "lapack" and tridiagonal_from is not None and matrix.shape[-1] >= tridiagonal_from
-    return large or jax.local_device_count() > 1
+    return _tridiagonal_route(matrix, algorithm, tridiagonal_from) or jax.local_device_count() > 1
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))

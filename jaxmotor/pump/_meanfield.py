@@ -306,7 +306,8 @@ def _run_one(params: PumpParams, S, theta0, config: MeanFieldConfig, solver: Mea
     t_ramp = config.ramp_periods * period
     # the ramp turns the spin clockwise by ∫ω dt = ωT_R/2: start there to arrive at θ₀
     start = theta0 + (omega * t_ramp / 2 if n_ramp else 0.0)
-    h_start = single_particle_hamiltonian(params, L, S, S * jnp.array([jnp.cos(start), jnp.sin(start), 0.0]))
+    spin0 = S * jnp.array([jnp.cos(start), jnp.sin(start), 0.0])
+    h_start = single_particle_hamiltonian(params, L, S, spin0)
     # h₀, h_x and the starting h in one batched eigh: two independent batched LAPACK calls in one
     # program can wedge XLA CPU's thread pool for good (jaxmotor/pump/_linalg.py's docstring)
     vals, vecs = jax.vmap(safe_eigh)(jnp.stack([h0, hx, h_start]))
@@ -349,7 +350,6 @@ def _run_one(params: PumpParams, S, theta0, config: MeanFieldConfig, solver: Mea
     def mean_current(spin, rho):
         return jnp.mean(bond_currents(params, L, S, spin, rho))
 
-    spin0 = S * jnp.array([jnp.cos(start), jnp.sin(start), 0.0])
     rho0 = _filled(vecs[2], N)
     if n_ramp:
         dt_ramp = t_ramp / n_ramp
