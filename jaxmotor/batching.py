@@ -197,8 +197,11 @@ def run(
     try:
         for start in starts:
             stop = min(start + size, n)
-            index = np.minimum(np.arange(start, start + size), n - 1)  # pad with the last point
-            chunk = _devices.shard_batch(jax.tree.map(lambda x, index=index: x[index], batch))
+            if start == 0 and size == n:  # the whole batch in one chunk: no copy
+                chunk = _devices.shard_batch(batch)
+            else:
+                index = np.minimum(np.arange(start, start + size), n - 1)  # pad with the last point
+                chunk = _devices.shard_batch(jax.tree.map(lambda x, index=index: x[index], batch))
             out = _devices.gather(run_chunk(chunk, *replicated))
             if fallback is not None and failed(out):
                 warnings.warn(f"{desc or 'a kernel'}: a chunk failed (NaN); recomputing it with the fallback",

@@ -52,7 +52,17 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._validate import check_int, check_range, fail
-from ._noise import NORMALS, NoisePlan, initial_tail, noise_block, noise_filter, noise_plan, steps_per_round_trip
+from ._noise import (
+    NORMALS,
+    NoisePlan,
+    counter_normal,
+    counter_seed,
+    initial_tail,
+    noise_block,
+    noise_filter,
+    noise_plan,
+    steps_per_round_trip,
+)
 from ._params import TRIG_NAME, MotorParams
 
 
@@ -169,10 +179,13 @@ class LangevinSolver(eqx.Module):
         noise_chunk: steps per noise block (colored noise: the FFT block, at least twice the filter).
             A run's last block is as long as the steps left: the cost follows the steps.
         trajectory_chunk: at most this many trajectories per call of the host driver
-            (:func:`simulate`), or None (as many as the memory budget allows). On a CPU a chunk whose
-            state stays in the cache is faster: 1024 (2-core CPU, white noise, 65536 x 200 steps:
-            0.43 s in chunks of 512-2048 against 0.89 s in one; benchmarks/bench_motor.py). The
-            chunking never changes a result.
+            (:func:`simulate`), or None (as many as the memory budget allows). Each call costs a
+            dispatch and a copy of its results; a block of noise drawn beforehand is faster in
+            chunks that stay in the cache. White noise with the counter normals (drawn inside the
+            step) keeps only a few numbers per trajectory, so one call of many trajectories is
+            fastest (2-core CPU, 65536 x 200 steps: 0.14 s in one call, 0.32 s in chunks of 1024);
+            with ``normals="jax"`` chunks of 1024 are (0.43 s against 0.89 s in one;
+            benchmarks/bench_motor.py). The chunking never changes a result.
         dtype: ``"float64"`` (default) or ``"float32"`` (state, noise and accumulators; about 2x
             faster on a CPU, much more on consumer GPUs). float32 is safe for the mean velocity,
             the velocity variance and the powers to their statistical errors (tests/motor/
@@ -180,9 +193,20 @@ class LangevinSolver(eqx.Module):
             and the accumulated works lose relative precision ~1e-7·√steps.
         normals: how the unit normals behind the noise are drawn from each trajectory's key
             (:func:`~jaxmotor.motor._noise.unit_normals`): ``"counter"`` (default) a SplitMix64
-            counter sequence seeded from the key and a single-precision inverse normal CDF, about
+            counter sequence seeded from the key and the inverse normal CDF in ``dtype``, about
             4x faster than ``"jax"``, ``jax.random.normal`` in ``dtype``. Either is a valid
             noise realization; they differ in the realization, not in its statistics.
+        noise_in_step: white noise with the counter normals only: whether :func:`simulate` draws
+            each step's normal inside the step (the same numbers, computed where they are used:
+            no block of noise written, transposed and read back) instead of a block beforehand.
+            None (default): inside the step, except for runs of fewer than ``IN_STEP_FROM``
+            trajectories on a single CPU device, which run faster from a block (2-core CPU, one
+            device: 1024 x 10⁴ steps 0.15 s from a block, 0.20 s in the step; 4096 x 2500 0.24 s
+            and 0.22 s; 65536 x 200 0.31 s and 0.14 s; two devices: in the step as fast or
+            faster at every size, 1024 x 10⁴ 0.13 s and 0.11 s, 65536 x 200 0.30 s and 0.14 s;
+            benchmarks/bench_motor.py). Gradients (:func:`ensemble` and a traced
+            :func:`simulate`) always read a block: the backward pass then reuses the normals
+            instead of drawing them again in every recomputed step.
     """
 
     unroll: int = eqx.field(default=1, static=True)
@@ -191,6 +215,7 @@ class LangevinSolver(eqx.Module):
     trajectory_chunk: int | None = eqx.field(default=None, static=True)
     dtype: str = eqx.field(default="float64", static=True)
     normals: str = eqx.field(default="counter", static=True)
+    noise_in_step: bool | None = eqx.field(default=None, static=True)
 
     def __check_init__(self):
         check_int("unroll", self.unroll, low=1, high=1024)
@@ -203,21 +228,28 @@ class LangevinSolver(eqx.Module):
             fail("dtype", self.dtype, f"expected one of {', '.join(DTYPES)}")
         if self.normals not in NORMALS:
             fail("normals", self.normals, f"expected one of {', '.join(NORMALS)}")
+        if self.noise_in_step not in (None, True, False):
+            fail("noise_in_step", self.noise_in_step, "expected None, True or False")
 
     @classmethod
     def default(cls, backend: str | None = None, *, dtype: str = "float64", normals: str = "counter") -> LangevinSolver:
         """The measured best layout of ``backend`` (default: JAX's default backend): a CPU 64-step
-        checkpoint segments, no unrolling and 1024 trajectories per chunk, a GPU 8 unrolled steps and
-        no segments."""
+        checkpoint segments, no unrolling and, with ``normals="jax"``, 1024 trajectories per chunk; a
+        GPU 8 unrolled steps and no segments."""
         backend = backend or jax.default_backend()
         if backend == "cpu":
-            return cls(unroll=1, segment=64, trajectory_chunk=1024, dtype=dtype, normals=normals)
+            chunk = 1024 if normals == "jax" else None
+            return cls(unroll=1, segment=64, trajectory_chunk=chunk, dtype=dtype, normals=normals)
         if backend in ("gpu", "cuda", "rocm"):
             return cls(unroll=8, segment=None, dtype=dtype, normals=normals)
         return cls(unroll=1, segment=None, dtype=dtype, normals=normals)
 
 
 DTYPES = ("float64", "float32")
+
+# Trajectories from which a forward run of white noise on one CPU device draws its normals in the
+# step (LangevinSolver.noise_in_step=None): below, a block drawn beforehand is faster (bench_motor.py)
+IN_STEP_FROM = 2048
 
 # A segment's backward pass keeps cos θ, sin θ of a θ-dependent load instead of evaluating them again.
 _KEEP_TRIG = jax.checkpoint_policies.save_only_these_names(TRIG_NAME)
@@ -268,6 +300,7 @@ class _Config(NamedTuple):
     v0: float
     recording: bool
     solver: LangevinSolver
+    noise_in_step: bool = False  # white noise, counter normals: each step draws its own normal
 
 
 def _trajectory(p: MotorParams, generator, key, cfg: _Config, progress):
@@ -290,10 +323,17 @@ def _trajectory(p: MotorParams, generator, key, cfg: _Config, progress):
     # no cotangent per step of the noise (stored by one more kernel per iteration on a GPU) but only
     # the amplitude's, accumulated like a parameter's; colored noise enters filtered (noise_block)
     amplitude, block_generator = (generator, jnp.ones((), dtype)) if plan.white else (None, generator)
+    # white noise with the counter normals: each step draws its own normal from the block's seed and
+    # the step's index in the block (counter_normal, the same numbers as the block's unit_normals), so
+    # no block of noise is written, transposed for the step scan and read back: the draw fuses with
+    # the step's arithmetic (2-core CPU: the run then costs about what drawing its normals alone does)
+    fused = cfg.noise_in_step
 
-    def step(carry, inputs):
+    def step(seed, carry, inputs):
         theta, v, A0, acc = carry
         flags, xi_int, B_old = inputs
+        if seed is not None:  # xi_int is the step's index in its noise block
+            xi_int = counter_normal(seed, xi_int, dtype)
         xi = xi_int / dt if amplitude is None else amplitude * xi_int / dt
         # the memory friction 2γ₀A; without leads A ≡ 0 is neither carried nor added (a carried zero
         # was a scalar copy per scan iteration, forward and back: a kernel each on a GPU)
@@ -322,7 +362,7 @@ def _trajectory(p: MotorParams, generator, key, cfg: _Config, progress):
         B_new = v1 + A1 if p.leads else None
         return (theta + dtheta, v1, A1, acc), B_new
 
-    def steps_of(carry, flags, xi):
+    def steps_of(seed, carry, flags, xi):
         """A run of at most one round trip of steps. The memory buffer is kept in the order the steps
         visit it (step k reads B from step k + 1 - m and writes B_k+1 in its place), so the run takes
         its first len(xi) entries as scan inputs and appends their successors: no dynamic indexing,
@@ -343,7 +383,8 @@ def _trajectory(p: MotorParams, generator, key, cfg: _Config, progress):
         size = 1 if p.leads else unroll  # steps per checkpoint
         whole = n // size * size
         inputs = (flags, xi, old)
-        steps = jax.checkpoint(partial(jax.lax.scan, step, unroll=True) if size > 1 else step, prevent_cse=False)
+        one = partial(step, seed)
+        steps = jax.checkpoint(partial(jax.lax.scan, one, unroll=True) if size > 1 else one, prevent_cse=False)
         if whole:
             grouped = (jax.tree.map(lambda x: x[:whole].reshape((-1, size) + x.shape[1:]), inputs)
                        if size > 1 else inputs)
@@ -355,10 +396,10 @@ def _trajectory(p: MotorParams, generator, key, cfg: _Config, progress):
         theta, v, A0, acc = carry
         return theta, v, A0, (jnp.concatenate([buf[n:], B_new]) if p.leads else buf), acc
 
-    def segment(carry, inputs):
-        return steps_of(carry, *inputs), None
+    def segment(seed, carry, inputs):
+        return steps_of(seed, carry, *inputs), None
 
-    def run_steps(carry, flags, xi):
+    def run_steps(seed, carry, flags, xi):
         """Any (static) number of steps, in checkpointed segments (``solver.segment``): the backward
         pass recomputes one segment at a time; with leads a segment is at most one round trip."""
         length = xi.shape[0]
@@ -368,14 +409,15 @@ def _trajectory(p: MotorParams, generator, key, cfg: _Config, progress):
         if n:
             # prevent_cse=False: inside a scan XLA cannot merge the recomputation with the forward pass
             # anyway (JAX's advice for checkpoints in scans), and the barriers only cost fusion
-            kept = jax.checkpoint(segment, policy=_KEEP_TRIG, prevent_cse=False) if checkpoint else segment
+            kept = partial(segment, seed)
+            kept = jax.checkpoint(kept, policy=_KEEP_TRIG, prevent_cse=False) if checkpoint else kept
             carry, _ = jax.lax.scan(kept, carry, jax.tree.map(lambda x: x[:n].reshape(-1, size), (flags, xi)))
         if n < length:
-            carry = steps_of(carry, *jax.tree.map(lambda x: x[n:], (flags, xi)))
+            carry = steps_of(seed, carry, *jax.tree.map(lambda x: x[n:], (flags, xi)))
         return carry
 
-    def record(carry, inputs):
-        carry = run_steps(carry, *inputs)
+    def record(seed, carry, inputs):
+        carry = run_steps(seed, carry, *inputs)
         return carry, (carry[0], carry[1])
 
     full, rest = divmod(steps, plan.chunk)
@@ -383,7 +425,10 @@ def _trajectory(p: MotorParams, generator, key, cfg: _Config, progress):
     # the backward pass keeps (carry, noise tail) per block of ``chunk`` steps
     def advance(state, b, length):
         carry, tail = state
-        xi, tail = noise_block(block_generator, key, b, tail, plan, length, solver.normals)
+        if fused:  # the steps' indices in the block stand in for the noise (drawn in the step)
+            seed, xi = counter_seed(jax.random.fold_in(key, b + 1)), jnp.arange(length, dtype=jnp.uint32)
+        else:
+            seed, (xi, tail) = None, noise_block(block_generator, key, b, tail, plan, length, solver.normals)
         k = b * plan.chunk + jnp.arange(length)
         # the steps' flags, computed here for the block: inside the step loops the comparisons of a step
         # index were one more small kernel per iteration on a GPU (benchmarks/gpu_kernels.py)
@@ -393,9 +438,9 @@ def _trajectory(p: MotorParams, generator, key, cfg: _Config, progress):
         series = (jnp.zeros((0,), dtype), jnp.zeros((0,), dtype))
         if records:
             inputs = jax.tree.map(lambda x: x[:head].reshape(records, every), (flags, xi))
-            carry, series = jax.lax.scan(record, carry, inputs)
+            carry, series = jax.lax.scan(partial(record, seed), carry, inputs)
         if head < length:  # steps after the last record of the run (the last block only)
-            carry = run_steps(carry, *jax.tree.map(lambda x: x[head:], (flags, xi)))
+            carry = run_steps(seed, carry, *jax.tree.map(lambda x: x[head:], (flags, xi)))
         return (carry, tail), series
 
     def block(state, b):
@@ -619,12 +664,13 @@ def ensemble(
 
 def bytes_per_trajectory(cfg: _Config) -> int:
     """Estimated peak device memory of one trajectory of a forward run (bytes): its noise block
-    (normals, flags, the filter's FFT buffers for colored noise), the memory buffer over one round
+    (normals, flags, the filter's FFT buffers for colored noise; none where the steps draw their
+    own normals), the memory buffer over one round
     trip, the recorded series and the accumulators, doubled for XLA's temporaries."""
     plan = cfg.plan
     item = jnp.dtype(cfg.solver.dtype).itemsize
     chunk = min(plan.chunk, cfg.steps)
-    words = 4 * chunk  # normals, Ξ, two flags
+    words = 0 if cfg.noise_in_step else 4 * chunk  # normals, Ξ, two flags
     if not plan.white:
         words += 4 * plan.half_width + 6 * plan.fft + 2 * plan.circulant  # tail, sequence, spectrum, product
     words += 2 * max(plan.steps_per_round_trip, 1) + 32
@@ -640,13 +686,17 @@ def result_bytes(points: int, trajectories: int, cfg: _Config) -> int:
 
 
 @lru_cache(maxsize=64)
-def _chunk_kernel(cfg: _Config, progress):
+def _chunk_kernel(cfg: _Config, progress, one_point: bool = False):
     """The per-trajectory function the batching driver runs over the flat (point, trajectory)
     pairs: ``per_point((point_index, key), flat_params, generators)``. One function object per
-    static configuration, so the driver compiles it once."""
+    static configuration, so the driver compiles it once. ``one_point``: the batch has a single
+    parameter point, whose values then enter the step loops as shared scalars, not as one copy
+    per trajectory (read from memory at every step)."""
 
     def per_trajectory(pair, flat, generators):
         index, key = pair
+        if one_point:
+            index = 0
         arrays, static = eqx.partition(flat, eqx.is_array)
         p = eqx.combine(jax.tree.map(lambda x: x[index], arrays), static)
         return _trajectory(p, generators[index], key, cfg, progress)
@@ -659,9 +709,11 @@ def _generators(flat: MotorParams, cfg: _Config):
     return jax.vmap(lambda p: noise_filter(p, cfg.dt, cfg.plan))(flat)
 
 
-@partial(jax.jit, static_argnames=("cfg",))
-def _statistics_batch(flat: MotorParams, traj: dict, cfg: _Config):
-    return jax.vmap(lambda p, t: _statistics(p, t, cfg))(flat, traj)
+@partial(jax.jit, static_argnames=("cfg", "shape"))
+def _statistics_batch(flat: MotorParams, traj: dict, cfg: _Config, shape: tuple[int, ...]):
+    """Each point's statistics from its trajectories, reshaped to the batch ``shape``."""
+    out = jax.vmap(lambda p, t: _statistics(p, t, cfg))(flat, traj)
+    return {k: v.reshape(shape + v.shape[1:]) for k, v in out.items()}
 
 
 def simulate(
@@ -713,7 +765,7 @@ def simulate(
     Returns:
         :class:`MotorResults` with leading axes ``params.batch_shape``.
     """
-    from .. import batching
+    from .. import _devices, batching
 
     check_range("dt", dt, low=0.0, low_inclusive=False)
     check_range("time", time, low=0.0, low_inclusive=False)
@@ -747,6 +799,12 @@ def simulate(
         return _results({k: v.reshape(shape + v.shape[1:]) for k, v in out.items()}, cfg)
 
     points = int(np.prod(shape, dtype=int))
+    if cfg.plan.white and cfg.solver.normals == "counter":
+        in_step = cfg.solver.noise_in_step
+        if in_step is None:
+            in_step = (jax.default_backend() != "cpu" or _devices.device_count() > 1
+                       or points * trajectories >= IN_STEP_FROM)
+        cfg = cfg._replace(noise_in_step=in_step)
     batching.check_memory("trajectories", trajectories, result_bytes(points, trajectories, cfg), memory_budget,
                           f"the results of {points} point(s) x {trajectories} trajectories x "
                           f"{cfg.steps // cfg.every if cfg.recording else 0} records")
@@ -756,9 +814,9 @@ def simulate(
     pairs = (np.repeat(np.arange(points), trajectories), np.tile(np.arange(trajectories), points))
     generators = _generators(flat, cfg)
     # progress: the per-block callback of each chunk (a bar restarts with every chunk of trajectories)
-    traj = batching.run(_chunk_kernel(cfg, progress), (pairs[0], keys[pairs[1]]), replicated=(flat, generators),
+    traj = batching.run(_chunk_kernel(cfg, progress, points == 1),
+                        (pairs[0], keys if points == 1 else keys[pairs[1]]), replicated=(flat, generators),
                         bytes_per_point=per_trajectory, memory_budget=memory_budget,
                         max_points=cfg.solver.trajectory_chunk)
     traj = jax.tree.map(lambda x: x.reshape((points, trajectories) + x.shape[1:]), traj)
-    out = _statistics_batch(flat, traj, cfg)
-    return _results({k: v.reshape(shape + v.shape[1:]) for k, v in out.items()}, cfg)
+    return _results(dict(_statistics_batch(flat, traj, cfg, tuple(shape))), cfg)

@@ -233,13 +233,18 @@ NORMALS = ("counter", "jax")
 _WEYL, _MIX1, _MIX2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 
 
-def _splitmix64(seed: Array, n: int) -> Array:
-    """Outputs 1..n of the SplitMix64 sequence that starts at ``seed`` (uint64): the mix of
-    seed + i·γ, a counter-based generator (each output depends on its index alone)."""
-    x = seed + (jax.lax.iota(jnp.uint64, n) + jnp.uint64(1)) * jnp.uint64(_WEYL)
+def _splitmix64_at(seed: Array, index: Array) -> Array:
+    """Output ``index + 1`` of the SplitMix64 sequence that starts at ``seed`` (uint64): the mix of
+    seed + (index + 1)·γ, a counter-based generator (each output depends on its index alone)."""
+    x = seed + (index.astype(jnp.uint64) + jnp.uint64(1)) * jnp.uint64(_WEYL)
     x = (x ^ (x >> jnp.uint64(30))) * jnp.uint64(_MIX1)
     x = (x ^ (x >> jnp.uint64(27))) * jnp.uint64(_MIX2)
     return x ^ (x >> jnp.uint64(31))
+
+
+def _splitmix64(seed: Array, n: int) -> Array:
+    """Outputs 1..n of the SplitMix64 sequence that starts at ``seed`` (uint64)."""
+    return _splitmix64_at(seed, jax.lax.iota(jnp.uint64, n))
 
 
 def normals_from_words(words: Array) -> Float[Array, "*n"]:
@@ -251,15 +256,59 @@ def normals_from_words(words: Array) -> Float[Array, "*n"]:
     if words.dtype == jnp.uint32:
         k = (words & jnp.uint32(0x7FFFFFFF)).astype(jnp.float32)
         u = k * jnp.float32(2.0**-32) + jnp.float32(2.0**-33)
-        negative = (words >> jnp.uint32(31)) == 1
+        sign = 1 - 2 * (words >> jnp.uint32(31)).astype(jnp.float32)
     elif words.dtype == jnp.uint64:
         k = ((words >> jnp.uint64(11)) & jnp.uint64((1 << 52) - 1)).astype(jnp.float64)
         u = k * 2.0**-53 + 2.0**-54
-        negative = (words >> jnp.uint64(63)) == 1
+        sign = 1 - 2 * (words >> jnp.uint64(63)).astype(jnp.float64)
     else:
         fail("words", words.dtype, "expected uint32 or uint64 words")
-    magnitude = -jax.scipy.special.ndtri(u)
-    return jnp.where(negative, -magnitude, magnitude)
+    # the sign bit multiplies (±1, exact) rather than selects: no integer comparison in a step loop
+    return sign * _lower_quantile_magnitude(u)
+
+
+# Cephes' ndtri (S. L. Moshier): rational approximations of Φ⁻¹ in the centre and in two tails
+_P0 = (-5.99633501014107895267e1, 9.80010754185999661536e1, -5.66762857469070293439e1, 1.39312609387279679503e1,
+       -1.23916583867381258016e0)
+_Q0 = (1.0, 1.95448858338141759834e0, 4.67627912898881538453e0, 8.63602421390890590575e1,
+       -2.25462687854119370527e2, 2.00260212380060660359e2, -8.20372256168333339912e1, 1.59056225126211695515e1,
+       -1.18331621121330003142e0)
+_P1 = (4.05544892305962419923e0, 3.15251094599893866154e1, 5.71628192246421288162e1, 4.40805073893200834700e1,
+       1.46849561928858024014e1, 2.18663306850790267539e0, -1.40256079171354495875e-1, -3.50424626827848203418e-2,
+       -8.57456785154685413611e-4)
+_Q1 = (1.0, 1.57799883256466749731e1, 4.53907635128879210584e1, 4.13172038254672030440e1, 1.50425385692907503408e1,
+       2.50464946208309415979e0, -1.42182922854787788574e-1, -3.80806407691578277194e-2, -9.33259480895457427372e-4)
+_P2 = (3.23774891776946035970e0, 6.91522889068984211695e0, 3.93881025292474443415e0, 1.33303460815807542389e0,
+       2.01485389549179081538e-1, 1.23716634817820021358e-2, 3.01581553508235416007e-4, 2.65806974686737550832e-6,
+       6.23974539184983293730e-9)
+_Q2 = (1.0, 6.02427039364742014255e0, 3.67983563856160859403e0, 1.37702099489081330271e0, 2.16236993594496635890e-1,
+       1.34204006088543189037e-2, 3.28014464682127739104e-4, 2.89247864745380683936e-6, 6.79019408009981274425e-9)
+
+
+def _horner(coefficients, x):
+    value = jnp.full_like(x, coefficients[0])
+    for c in coefficients[1:]:
+        value = value * x + c
+    return value
+
+
+def _lower_quantile_magnitude(u: Array) -> Array:
+    """-Φ⁻¹(u) for 0 < u ≤ 1/2, elementwise (Cephes' ndtri, as ``jax.scipy.special.ndtri`` and
+    scipy's): written out without loops, so that it fuses into whatever step computes it (JAX's
+    ndtri evaluates its polynomials with ``jnp.polyval``, a scan each: loops inside a step loop).
+    The second tail (u < e⁻³²) is only reachable from float64 words."""
+    dtype = u.dtype
+    central = u > np.exp(-2.0)
+    w = u - 0.5
+    ww = w * w
+    x_central = -np.sqrt(2 * np.pi) * (w + w * ww * _horner(_P0, ww) / _horner(_Q0, ww))
+    z = jnp.sqrt(-2.0 * jnp.log(jnp.where(central, 0.5, u)))
+    y = 1 / z
+    tail = _horner(_P1, y) / _horner(_Q1, y)
+    if dtype == jnp.float64:
+        tail = jnp.where(z >= 8.0, _horner(_P2, y) / _horner(_Q2, y), tail)
+    x_tail = z - jnp.log(z) * y - tail * y
+    return jnp.where(central, x_central, x_tail).astype(dtype)
 
 
 def unit_normals(key: PRNGKeyArray, n: int, dtype=float, normals: str = "counter") -> Float[Array, " n"]:
@@ -282,11 +331,32 @@ def unit_normals(key: PRNGKeyArray, n: int, dtype=float, normals: str = "counter
     dtype = jnp.dtype(dtype)
     if n == 0:
         return jnp.zeros((0,), dtype)
-    seed = jax.random.bits(key, (), jnp.uint64)
+    seed = counter_seed(key)
     if dtype == jnp.float64:
         return normals_from_words(_splitmix64(seed, n))
     z = _splitmix64(seed, -(-n // 2))
     words = jnp.stack([(z >> jnp.uint64(32)).astype(jnp.uint32), z.astype(jnp.uint32)], axis=-1).reshape(-1)[:n]
+    return normals_from_words(words).astype(dtype)
+
+
+def counter_seed(key: PRNGKeyArray) -> Array:
+    """The 64-bit seed of the ``"counter"`` normals drawn from ``key`` (uint64 scalar)."""
+    return jax.random.bits(key, (), jnp.uint64)
+
+
+def counter_normal(seed: Array, index: Array, dtype=float) -> Array:
+    """Normal number ``index`` of ``unit_normals(key, n, dtype)`` (``index < n``) with the default
+    ``"counter"`` normals, from ``seed = counter_seed(key)`` alone: the same value, bit for bit,
+    computed where it is used. The Langevin step of white noise draws its normal so, inside the
+    step loop, instead of reading it from a block drawn beforehand (no block in memory, no
+    transposition; the draw fuses with the step's arithmetic)."""
+    dtype = jnp.dtype(dtype)
+    index = jnp.asarray(index).astype(jnp.uint64)
+    if dtype == jnp.float64:
+        return normals_from_words(_splitmix64_at(seed, index))
+    z = _splitmix64_at(seed, index >> jnp.uint64(1))
+    even = (index & jnp.uint64(1)) == 0
+    words = jnp.where(even, (z >> jnp.uint64(32)).astype(jnp.uint32), z.astype(jnp.uint32))
     return normals_from_words(words).astype(dtype)
 
 

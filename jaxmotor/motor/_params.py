@@ -209,14 +209,17 @@ class MotorParams(eqx.Module):
         (Fourier coefficients: (P, harmonics)); structural fields unchanged."""
         shape = self.batch_shape
         size = int(np.prod(shape, dtype=int))
-        fields = {k: jnp.broadcast_to(jnp.asarray(getattr(self, k), dtype=float), shape).reshape(size)
+        # concrete values are reshaped on the host (numpy): no device dispatch per field
+        concrete = not any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(self))
+        xp = np if concrete else jnp
+        fields = {k: xp.broadcast_to(xp.asarray(getattr(self, k), dtype=float), shape).reshape(size)
                   for k in _SCALARS}
         if self.cutoff is not None:
-            fields["cutoff"] = jnp.broadcast_to(jnp.asarray(self.cutoff, dtype=float), shape).reshape(size)
+            fields["cutoff"] = xp.broadcast_to(xp.asarray(self.cutoff, dtype=float), shape).reshape(size)
         for name in ("load_cos", "load_sin"):
             value = getattr(self, name)
             if value is not None:
-                value = jnp.asarray(value, dtype=float)
-                fields[name] = jnp.broadcast_to(value, shape + value.shape[-1:]).reshape(size, value.shape[-1])
+                value = xp.asarray(value, dtype=float)
+                fields[name] = xp.broadcast_to(value, shape + value.shape[-1:]).reshape(size, value.shape[-1])
         return eqx.tree_at(lambda p: [getattr(p, k) for k in fields], self, list(fields.values()),
                            is_leaf=lambda x: x is None)

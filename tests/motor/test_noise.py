@@ -173,6 +173,39 @@ def test_a_shorter_draw_is_the_prefix_of_a_longer_one(normals, dtype):
         np.testing.assert_array_equal(long, jax.random.normal(key, (101,), dtype))
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_one_counter_normal_at_a_time_is_the_block_draw(dtype):
+    """counter_normal(seed, i), what a step of white noise draws inside the step loop, is normal i
+    of the block unit_normals(key, n) draws, for any i (float32: either half of a 64-bit word):
+    bit for bit op by op, and to a few units of round-off under jit and vmap (where XLA fuses the
+    quantile's arithmetic differently)."""
+    key = jax.random.key(11)
+    block = np.asarray(noise.unit_normals(key, 257, dtype))
+    seed = noise.counter_seed(key)
+    eager = np.stack([noise.counter_normal(seed, jnp.uint32(i), dtype) for i in (0, 1, 2, 255, 256)])
+    np.testing.assert_array_equal(eager, block[[0, 1, 2, 255, 256]])
+    one_at_a_time = jax.jit(jax.vmap(lambda i: noise.counter_normal(seed, i, dtype)))(jnp.arange(257))
+    assert one_at_a_time.dtype == jnp.dtype(dtype)
+    np.testing.assert_allclose(np.asarray(one_at_a_time), block, rtol=4 * np.finfo(dtype).eps, atol=0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_loop_free_normal_quantile_is_scipys_ndtri(dtype):
+    """The inverse normal CDF behind the counter normals (Cephes' ndtri written without JAX's
+    polyval scans) against scipy's ndtri on a dense grid of u in (0, 1/2], both tails included,
+    and against jax.scipy.special.ndtri."""
+    from scipy.special import ndtri
+
+    low = -16.3 if dtype == "float64" else -9.9
+    u = np.concatenate([np.linspace(1e-6, 0.5, 20001), np.logspace(low, -1, 4001)]).astype(dtype)
+    got = np.asarray(noise._lower_quantile_magnitude(jnp.asarray(u)))
+    assert got.dtype == np.dtype(dtype)
+    scale = np.maximum(np.abs(ndtri(u.astype(np.float64))), 1e-3)
+    rtol = 1e-6 if dtype == "float32" else 5e-15
+    assert np.max(np.abs(got + ndtri(u.astype(np.float64))) / scale) < rtol
+    assert np.max(np.abs(got + np.asarray(jax.scipy.special.ndtri(jnp.asarray(u)))) / scale) < rtol
+
+
 def test_counter_normals_under_jit_and_vmap_equal_the_eager_draw():
     keys = jax.random.split(jax.random.key(5), 4)
     eager = np.stack([noise.unit_normals(k, 333) for k in keys])

@@ -118,13 +118,17 @@ def test_noise_generator_under_jit_vmap_and_grad(getkey):
 def _draws(jaxpr) -> dict:
     """Random numbers a program draws, times the trip counts of the scans around them: ``bits``,
     the sizes of its random_bits (threefry or the key's implementation), and ``counters``, the
-    lengths of its uint64 counter sequences (the SplitMix64 normals, one float64 normal each)."""
+    SplitMix64 outputs it computes (the counter normals, one float64 normal each)."""
     total = {"bits": 0, "counters": 0}
     for eqn in jaxpr.eqns:
         if eqn.primitive.name == "random_bits":
             total["bits"] += math.prod(eqn.params["shape"])
-        if eqn.primitive.name == "iota" and eqn.params["dtype"] == jnp.uint64:
-            total["counters"] += math.prod(eqn.params["shape"])
+        # a SplitMix64 output is seed + (index + 1)·γ mixed: count the products with γ, whether a
+        # block's counters (an iota) or one step's counter (white noise draws it in the step)
+        if eqn.primitive.name == "mul" and any(
+                isinstance(v, jax.extend.core.Literal) and np.asarray(v.val).dtype == np.uint64
+                and int(v.val) == noise._WEYL for v in eqn.invars):
+            total["counters"] += math.prod(eqn.outvars[0].aval.shape)
         trips = eqn.params.get("length", 1) if eqn.primitive.name == "scan" else 1
         for value in eqn.params.values():
             for item in value if isinstance(value, (tuple, list)) else (value,):
@@ -159,6 +163,34 @@ def test_a_run_draws_the_normals_of_its_steps_only(steps, kind, normals):
     assert noise_plan(p, DT, steps=steps).chunk <= steps
 
 
+@pytest.mark.parametrize("steps", [100, 4097])
+def test_normals_drawn_inside_the_steps_are_counted_and_change_nothing(steps, getkey):
+    """White noise with the counter normals drawn in the step (LangevinSolver.noise_in_step): one
+    normal per step and trajectory, no block (counted in the per-trajectory program the host driver
+    runs), and the same results as the normals read from a block, per trajectory, to round-off,
+    with a θ-dependent load, a recorded series and a short last block."""
+    from jaxmotor.motor._langevin import _chunk_kernel, _config
+
+    p = MotorParams(K=0.5, V=1.0, F_load=0.02, inertia=0.5, temperature=0.1, noise="white",
+                    load_cos=jnp.array([0.01]))
+    cfg = _config(p, dt=DT, steps=steps, burn=10, record_every=None, initial_velocity=0.0, plan=None, solver=None)
+    for in_step in (True, False):
+        kernel = _chunk_kernel(cfg._replace(noise_in_step=in_step), None)
+        jaxpr = jax.make_jaxpr(kernel)((jnp.int32(0), jax.random.key(0)), p.flatten(), jnp.ones((1,)))
+        draws = _draws(jaxpr.jaxpr)
+        assert draws == {"bits": -(-steps // cfg.plan.chunk), "counters": steps}, (in_step, draws)
+        if in_step:  # no (steps,)-long array of normals or counters anywhere in the program
+            assert not any(len(v.aval.shape) and v.aval.shape[0] >= min(steps, 100) and
+                           v.aval.dtype in (jnp.uint64, jnp.float64) for e in jaxpr.jaxpr.eqns for v in e.outvars)
+    key = getkey()
+    runs = [simulate(p, key, dt=DT, time=steps * DT, trajectories=5, burn_in=0.5, record_every=steps // 4 or 1,
+                     solver=LangevinSolver(segment=64, noise_in_step=flag)) for flag in (True, False)]
+    for name in ("trajectory_velocity", "power_out", "power_noise", "velocity_series", "energy_balance_residual"):
+        np.testing.assert_allclose(getattr(runs[0], name), getattr(runs[1], name), rtol=1e-12, atol=1e-14,
+                                   err_msg=name)
+    assert float(runs[0].energy_balance_residual) < 1e-12
+
+
 @pytest.mark.parametrize("kind,tau", [("white", None), ("paper", 1.0)], ids=["white", "paper-leads"])
 def test_chunking_over_trajectories_does_not_change_results(kind, tau, getkey):
     key = getkey()
@@ -168,14 +200,19 @@ def test_chunking_over_trajectories_does_not_change_results(kind, tau, getkey):
     from jaxmotor.motor._langevin import _config, bytes_per_trajectory
 
     cfg = _config(p, dt=DT, steps=1000, burn=100, record_every=10, initial_velocity=0.0, plan=None, solver=None)
-    budget = 3.5 * bytes_per_trajectory(cfg)  # 3 trajectories per chunk: 5 chunks, the last one padded
-    chunked = simulate(p, key, **args, memory_budget=budget)
-    for name in ("mean_velocity", "velocity_variance_err", "power_out", "trajectory_velocity", "velocity_series",
-                 "energy_balance_residual"):
-        # trajectories depend on their keys alone; XLA may vectorize a chunk's trajectories
-        # differently (fused multiply-adds), which moves the last bit at most
-        np.testing.assert_allclose(getattr(chunked, name), getattr(whole, name), rtol=1e-14, atol=1e-15,
-                                   err_msg=name)
+    # 3 trajectories per chunk: 5 chunks, the last one padded; by the memory budget where the noise
+    # block sets it (white noise keeps no block: its results would not fit such a budget)
+    settings = {name: getattr(cfg.solver, name) for name in ("unroll", "segment", "noise_chunk", "dtype", "normals")}
+    chunked = [simulate(p, key, **args, solver=LangevinSolver(**settings, trajectory_chunk=3))]
+    if kind == "paper":
+        chunked.append(simulate(p, key, **args, memory_budget=3.5 * bytes_per_trajectory(cfg)))
+    for run in chunked:
+        for name in ("mean_velocity", "velocity_variance_err", "power_out", "trajectory_velocity", "velocity_series",
+                     "energy_balance_residual"):
+            # trajectories depend on their keys alone; XLA may vectorize a chunk's trajectories
+            # differently (fused multiply-adds), which moves the last bit at most
+            np.testing.assert_allclose(getattr(run, name), getattr(whole, name), rtol=1e-14, atol=1e-15,
+                                       err_msg=name)
 
 
 def test_a_run_that_cannot_fit_or_is_absurd_is_refused_up_front():
@@ -198,6 +235,8 @@ def test_solver_settings_are_validated_data():
         LangevinSolver(unroll=0)
     with pytest.raises(ValueError, match="^dtype='float16' is not allowed"):
         LangevinSolver(dtype="float16")
+    with pytest.raises(ValueError, match="^noise_in_step='yes' is not allowed: expected None, True or False"):
+        LangevinSolver(noise_in_step="yes")
 
 
 def test_results_as_a_labeled_dataset(getkey):
