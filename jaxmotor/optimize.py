@@ -17,6 +17,11 @@ unconstrained variables) of every step; ``jaxmotor.plots.optimize.history`` draw
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import optax
+
 import math
 from collections.abc import Callable
 
@@ -24,7 +29,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from ._validate import check_finite, check_int, fail
 
@@ -147,6 +151,8 @@ def optimize(
     for name, value in init.items():
         check_finite(name, value)
     u0 = {k: jnp.asarray(transforms[k].inverse(float(v)), dtype=float) for k, v in init.items()}
+    import optax  # here, not at import: a command that does not optimize never loads it
+
     optimizer = optimizer or optax.adam(0.05)
     key = jax.random.key(0) if key is None else key
     sign = -1.0 if maximize else 1.0

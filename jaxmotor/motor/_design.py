@@ -35,13 +35,17 @@ That is the design problem of :func:`efficiency_at_min_power_objective`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import optax
+
 import re
 from collections.abc import Callable, Sequence
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._validate import check_int, check_range, fail
@@ -234,6 +238,8 @@ def design_optimizer(names: Sequence[str], steps: int, *, learning_rate: float =
     steps = check_int("steps", steps, low=1)
     check_range("clip", clip, low=0.0, low_inclusive=False)
     labels = {n: "harmonic" if _HARMONIC.match(n) else "field" for n in names}
+    import optax  # here, not at import: a command that does not optimize never loads it
+
     groups = {group: optax.adam(optax.cosine_decay_schedule(rate, steps), b1=b1, b2=b2)
               for group, rate in (("field", learning_rate), ("harmonic", harmonic_learning_rate))}
     return optax.chain(optax.clip_by_global_norm(clip), optax.multi_transform(groups, labels))

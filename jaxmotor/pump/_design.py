@@ -50,7 +50,6 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import optax
 from jaxtyping import Array, Float
 
 from .._validate import check_int, check_range, fail
@@ -167,6 +166,8 @@ def optimize_gap(
 
     # As the motor's design: clip first, so that the barrier's spike near the edge (|∇| ~ μ/margin)
     # neither throws the iterate back nor inflates Adam's moments for many steps.
+    import optax  # here, not at import: a command that does not optimize never loads it
+
     optimizer = optax.chain(optax.clip_by_global_norm(1.0),
                             optax.adam(optax.cosine_decay_schedule(learning_rate, steps), b1=0.5, b2=0.9))
     method = choose_method(params, method)
