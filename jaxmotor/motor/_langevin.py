@@ -665,8 +665,8 @@ def ensemble(
 def bytes_per_trajectory(cfg: _Config) -> int:
     """Estimated peak device memory of one trajectory of a forward run (bytes): its noise block
     (normals, flags, the filter's FFT buffers for colored noise; none where the steps draw their
-    own normals), the memory buffer over one round
-    trip, the recorded series and the accumulators, doubled for XLA's temporaries."""
+    own normals), the memory buffer over one round trip, the recorded series and the accumulators,
+    doubled for XLA's temporaries."""
     plan = cfg.plan
     item = jnp.dtype(cfg.solver.dtype).itemsize
     chunk = min(plan.chunk, cfg.steps)
